@@ -1,0 +1,1 @@
+"""The `binfleet` command line: demo, gateway, ingest, sim."""

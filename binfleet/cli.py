@@ -1,0 +1,107 @@
+"""`binfleet` command line: one entry point, one subcommand per component."""
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from protocol.errors import ProtocolError
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from binfleet.demo import DemoOptions, main_demo
+
+    return main_demo(DemoOptions(
+        bins=args.bins, interval_s=args.interval, duration_s=args.for_s,
+        data_dir=Path(args.data_dir), mqtt_url=args.mqtt_url, influx_url=args.influx_url,
+        influx_token=args.influx_token, influx_org=args.influx_org,
+        influx_bucket=args.influx_bucket))
+
+
+def _cmd_gateway(args: argparse.Namespace) -> int:
+    from gateway import config
+    from gateway.service import run_forever
+
+    run_forever(config.load(args.config))
+    return 0
+
+
+def _cmd_ingest(args: argparse.Namespace) -> int:
+    from cloud_ingest import config
+    from cloud_ingest.server import IngestServer
+
+    IngestServer(config.load(args.config)).run()
+    return 0
+
+
+def _cmd_sim(args: argparse.Namespace) -> int:
+    from urllib.parse import urlsplit
+
+    from hardware.sim import SimFleet
+
+    url = urlsplit(args.mqtt_url)
+    fleet = SimFleet(args.bins, (url.hostname or "127.0.0.1", url.port or 1883), args.data_dir,
+                     seed=args.seed, prefix=args.prefix)
+    published = fleet.run(args.count, args.interval)
+    print(f"published {len(published)} readings from {args.bins} bins "
+          f"({fleet.failed} publish attempts retried)")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser for every subcommand."""
+    p = argparse.ArgumentParser(prog="binfleet", description=__doc__)
+    p.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    d = sub.add_parser("demo", help="run broker, simulated bins, gateway and cloud_ingest")
+    d.add_argument("--bins", type=int, default=50)
+    d.add_argument("--interval", type=float, default=1.0, help="seconds between readings")
+    d.add_argument("--for", dest="for_s", type=float, default=None,
+                   help="stop after this many seconds (default: until Ctrl-C)")
+    d.add_argument("--data-dir", default=".binfleet-demo")
+    d.add_argument("--mqtt-url", default=None, help="use this broker, e.g. mqtt://host:1883")
+    d.add_argument("--influx-url", default=None, help="write series to this InfluxDB v2 API")
+    d.add_argument("--influx-token", default="")
+    d.add_argument("--influx-org", default="binfleet")
+    d.add_argument("--influx-bucket", default="binfleet")
+    d.set_defaults(func=_cmd_demo)
+
+    g = sub.add_parser("gateway", help="run the gateway")
+    g.add_argument("--config", default=None, help="TOML file with a [gateway] table")
+    g.set_defaults(func=_cmd_gateway)
+
+    i = sub.add_parser("ingest", help="run cloud_ingest")
+    i.add_argument("--config", default=None, help="TOML file with an [ingest] table")
+    i.set_defaults(func=_cmd_ingest)
+
+    s = sub.add_parser("sim", help="run simulated bins against a broker")
+    s.add_argument("--mqtt-url", default="mqtt://127.0.0.1:1883")
+    s.add_argument("--bins", type=int, default=10)
+    s.add_argument("--count", type=int, default=None, help="readings per bin (default: forever)")
+    s.add_argument("--interval", type=float, default=1.0,
+                   help="seconds between readings; 0 = as fast as acknowledged, simulated clock")
+    s.add_argument("--data-dir", default=".binfleet-sim")
+    s.add_argument("--seed", type=int, default=1)
+    s.add_argument("--prefix", default="bin")
+    s.set_defaults(func=_cmd_sim)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the binfleet command line."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs every request at INFO; the forwarder logs what matters.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    try:
+        code: int = args.func(args)
+    except ProtocolError as e:
+        print(f"binfleet {args.command}: bad config: {e}", file=sys.stderr)
+        return 2
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

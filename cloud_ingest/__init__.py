@@ -1,0 +1,1 @@
+"""Platform side: ingest API, time-series writes, fleet state."""

@@ -1,0 +1,136 @@
+"""The HTTP API: gateway batches in, fleet state out. OpenAPI at /openapi.json, docs at /docs.
+
+POST /api/v1/ingest answers:
+    200 {"accepted": n}                  written to the series store and the fleet state
+    400 {"error": {field, rule, index}}  the batch breaks protocol.batch (index: the reading)
+    401                                  missing or unknown gateway token
+    413                                  body larger than max_body_bytes once decompressed
+    503 + Retry-After                    a store is unreachable; the gateway keeps the batch
+Nothing is acknowledged before it is written.
+"""
+
+import gzip
+import hashlib
+import hmac
+import logging
+import re
+import threading
+import time
+import zlib
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from cloud_ingest.config import IngestConfig
+from cloud_ingest.errors import StoreUnavailable
+from cloud_ingest.series import SeriesWriter
+from cloud_ingest.state import FleetState
+from protocol import batch
+from protocol.errors import ProtocolError
+
+log = logging.getLogger(__name__)
+
+_INDEX_RE = re.compile(r"^readings\[(\d+)\]")
+
+
+class IngestCounters:
+    """What the ingest endpoint handled."""
+
+    def __init__(self) -> None:
+        """Start at zero."""
+        self._lock = threading.Lock()
+        self.values: dict[str, int] = {}
+
+    def add(self, name: str, n: int = 1) -> None:
+        """Add n to a counter."""
+        with self._lock:
+            self.values[name] = self.values.get(name, 0) + n
+
+
+def _error(status: int, field: str, rule: str, index: int | None = None) -> JSONResponse:
+    body = {"error": {"field": field, "rule": rule, "index": index}}
+    return JSONResponse(body, status_code=status)
+
+
+def _decompress(raw: bytes, limit: int) -> bytes:
+    """Gunzip with a size limit so a small bomb cannot fill memory."""
+    d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    out = d.decompress(raw, limit + 1)
+    if len(out) > limit or d.unconsumed_tail:
+        raise OverflowError
+    if not d.eof:
+        raise gzip.BadGzipFile("truncated gzip stream")
+    return out
+
+
+def create_app(cfg: IngestConfig, writer: SeriesWriter, state: FleetState) -> FastAPI:
+    """Build the app around a series writer and the fleet state."""
+    app = FastAPI(title="BinFleet cloud_ingest", version="0.1.0")
+    counters = IngestCounters()
+    app.state.counters = counters
+    hashes = tuple(h.lower() for h in cfg.token_sha256)
+
+    def authorized(request: Request) -> bool:
+        if not hashes:
+            return True
+        header = request.headers.get("authorization", "")
+        if not header.startswith("Bearer "):
+            return False
+        digest = hashlib.sha256(header[7:].encode()).hexdigest()
+        return any(hmac.compare_digest(digest, h) for h in hashes)
+
+    @app.post("/api/v1/ingest", summary="Take one batch of readings from a gateway")
+    async def ingest(request: Request) -> JSONResponse:
+        """Validate, write to the series store and the fleet state, then answer."""
+        if not authorized(request):
+            counters.add("unauthorized")
+            return _error(401, "authorization", "a known gateway bearer token is required")
+        raw = await request.body()
+        if request.headers.get("content-encoding", "").lower() == "gzip":
+            try:
+                raw = _decompress(raw, cfg.max_body_bytes)
+            except OverflowError:
+                return _error(413, "body", f"larger than {cfg.max_body_bytes} bytes unpacked")
+            except (zlib.error, gzip.BadGzipFile) as e:
+                return _error(400, "body", f"bad gzip: {e}")
+        elif len(raw) > cfg.max_body_bytes:
+            return _error(413, "body", f"larger than {cfg.max_body_bytes} bytes")
+        now_ms = int(time.time() * 1000)
+        try:
+            b = batch.decode(raw, now_ms)
+        except ProtocolError as e:
+            counters.add("rejected_batches")
+            m = _INDEX_RE.match(e.field)
+            log.warning("rejected batch: %s", e)
+            return _error(400, e.field, e.rule, index=int(m.group(1)) if m else None)
+        try:
+            await run_in_threadpool(writer.write, b.readings)
+            await run_in_threadpool(state.apply, b.readings, now_ms)
+        except StoreUnavailable as e:
+            counters.add("store_unavailable")
+            log.error("%s; answering 503", e)
+            return JSONResponse(
+                {"error": {"field": "store", "rule": str(e)}}, status_code=503,
+                headers={"Retry-After": str(cfg.retry_after_s)})
+        counters.add("batches")
+        counters.add("readings", len(b.readings))
+        return JSONResponse({"accepted": len(b.readings), "batch_id": b.batch_id})
+
+    @app.get("/api/v1/bins", summary="Latest state of every bin")
+    async def bins() -> list[dict[str, Any]]:
+        """Return the live state of the fleet."""
+        return await run_in_threadpool(state.bins)
+
+    @app.get("/api/v1/stats", summary="What the ingest endpoint handled")
+    async def stats() -> dict[str, int]:
+        """Return the ingest counters."""
+        return dict(counters.values)
+
+    @app.get("/healthz", summary="Liveness")
+    async def healthz() -> dict[str, str]:
+        """Return ok while the process serves requests."""
+        return {"status": "ok", "store": writer.description}
+
+    return app

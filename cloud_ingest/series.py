@@ -1,0 +1,129 @@
+"""Time-series writers behind one interface: InfluxDB v2 write API, or embedded SQLite.
+
+Schema (docs/protocol.md#time-series-schema): measurement `bin_reading`, tags
+`bin` and `fw`, one field per present value, timestamp = the reading's ts_ms
+(precision ms). A point is identified by (measurement, tags, time), so writing a
+reading twice changes nothing.
+"""
+
+import sqlite3
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+from influxdb_client import InfluxDBClient, WritePrecision
+from influxdb_client.client.write_api import SYNCHRONOUS
+
+from cloud_ingest.errors import StoreUnavailable
+from protocol.v1 import Reading
+
+MEASUREMENT = "bin_reading"
+FLOAT_FIELDS = ("fill_pct", "weight_kg", "temp_c")
+INT_FIELDS = ("distance_mm", "battery_mv", "quality", "flags", "seq")
+
+
+class SeriesWriter(Protocol):
+    """Where readings' time series go. write() returns only once they are durable."""
+
+    description: str
+
+    def write(self, readings: Sequence[Reading]) -> None:
+        """Store readings; raise StoreUnavailable if that is not possible now."""
+
+    def close(self) -> None:
+        """Release connections."""
+
+
+def line_protocol(r: Reading) -> str:
+    """Return the InfluxDB line-protocol line of a reading.
+
+    Tag values and the measurement need no escaping: bin ids and firmware versions
+    are restricted to [A-Za-z0-9_.+-] by protocol.v1.
+    """
+    fields = []
+    for name in FLOAT_FIELDS:
+        value = getattr(r, name)
+        if value is not None:
+            fields.append(f"{name}={float(value)!r}")
+    for name in INT_FIELDS:
+        value = getattr(r, name)
+        if value is not None:
+            fields.append(f"{name}={value}i")
+    return f"{MEASUREMENT},bin={r.bin_id},fw={r.fw} {','.join(fields)} {r.ts_ms}"
+
+
+class InfluxSeriesWriter:
+    """Synchronous writes through influxdb-client; failures raise, never vanish in a callback."""
+
+    def __init__(self, url: str, token: str, org: str, bucket: str, timeout_s: float) -> None:
+        """Connect lazily to an InfluxDB v2 compatible write API."""
+        self.description = f"InfluxDB v2 write API at {url} (org {org}, bucket {bucket})"
+        self._bucket = bucket
+        self._org = org
+        self._client = InfluxDBClient(url=url, token=token or "unused", org=org,
+                                      timeout=int(timeout_s * 1000))
+        self._api = self._client.write_api(write_options=SYNCHRONOUS)
+
+    def write(self, readings: Sequence[Reading]) -> None:
+        """Write one batch in one request."""
+        lines = [line_protocol(r) for r in readings]
+        try:
+            self._api.write(bucket=self._bucket, org=self._org, record=lines,
+                            write_precision=WritePrecision.MS)
+        except Exception as e:
+            # ApiException (HTTP status) and urllib3 connection errors alike: the caller
+            # answers 503 and the gateway keeps the batch.
+            raise StoreUnavailable(f"time-series store write failed: {type(e).__name__}: "
+                                   f"{str(e)[:200]}") from e
+
+    def close(self) -> None:
+        """Close the HTTP pool."""
+        self._client.close()
+
+
+_SQLITE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS bin_reading (
+    bin_id TEXT NOT NULL, ts_ms INTEGER NOT NULL, fw TEXT NOT NULL, seq INTEGER NOT NULL,
+    fill_pct REAL, distance_mm INTEGER, weight_kg REAL, battery_mv INTEGER, temp_c REAL,
+    quality INTEGER NOT NULL, flags INTEGER NOT NULL,
+    PRIMARY KEY (bin_id, ts_ms)
+)
+"""
+
+
+class SqliteSeriesWriter:
+    """Embedded store for the demo and small sites: same points, same identity."""
+
+    def __init__(self, path: str | Path) -> None:
+        """Open (and create) the series table."""
+        self.description = f"embedded SQLite series store at {path}"
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(_SQLITE_SCHEMA)
+
+    def write(self, readings: Sequence[Reading]) -> None:
+        """Upsert the batch in one transaction."""
+        rows = [(r.bin_id, r.ts_ms, r.fw, r.seq, r.fill_pct, r.distance_mm, r.weight_kg,
+                 r.battery_mv, r.temp_c, r.quality, r.flags) for r in readings]
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO bin_reading VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
+                self._db.execute("COMMIT")
+            except sqlite3.Error as e:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise StoreUnavailable(f"embedded series store write failed: {e}") from e
+
+    def count(self) -> int:
+        """Return how many points are stored."""
+        with self._lock:
+            return int(self._db.execute("SELECT count(*) FROM bin_reading").fetchone()[0])
+
+    def close(self) -> None:
+        """Close the database."""
+        with self._lock:
+            self._db.close()

@@ -1,0 +1,70 @@
+"""Live fleet state in the operational store (SQLite): the latest reading of every bin.
+
+A reading replaces a bin's state only if it is newer (by ts_ms, then seq), so
+replayed or late batches never move a bin back in time.
+"""
+
+import sqlite3
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from cloud_ingest.errors import StoreUnavailable
+from protocol.v1 import Reading
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS bin_state (
+    bin_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, ts_ms INTEGER NOT NULL,
+    fill_pct REAL, weight_kg REAL, battery_mv INTEGER, temp_c REAL,
+    quality INTEGER NOT NULL, flags INTEGER NOT NULL, fw TEXT NOT NULL,
+    last_seen_ms INTEGER NOT NULL, readings INTEGER NOT NULL
+)
+"""
+
+_UPSERT = """
+INSERT INTO bin_state VALUES (?,?,?,?,?,?,?,?,?,?,?,1)
+ON CONFLICT (bin_id) DO UPDATE SET
+    seq = excluded.seq, ts_ms = excluded.ts_ms, fill_pct = excluded.fill_pct,
+    weight_kg = excluded.weight_kg, battery_mv = excluded.battery_mv,
+    temp_c = excluded.temp_c, quality = excluded.quality, flags = excluded.flags,
+    fw = excluded.fw, last_seen_ms = excluded.last_seen_ms, readings = readings + 1
+WHERE (excluded.ts_ms, excluded.seq) > (bin_state.ts_ms, bin_state.seq)
+"""
+
+
+class FleetState:
+    """Latest state per bin."""
+
+    def __init__(self, path: str | Path) -> None:
+        """Open (and create) the state table."""
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(_SCHEMA)
+
+    def apply(self, readings: Sequence[Reading], now_ms: int) -> None:
+        """Fold a batch into the live state."""
+        rows = [(r.bin_id, r.seq, r.ts_ms, r.fill_pct, r.weight_kg, r.battery_mv, r.temp_c,
+                 r.quality, r.flags, r.fw, now_ms) for r in readings]
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                self._db.executemany(_UPSERT, rows)
+                self._db.execute("COMMIT")
+            except sqlite3.Error as e:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise StoreUnavailable(f"state store write failed: {e}") from e
+
+    def bins(self) -> list[dict[str, Any]]:
+        """Return every bin's latest state."""
+        with self._lock:
+            cur = self._db.execute("SELECT * FROM bin_state ORDER BY bin_id")
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+    def close(self) -> None:
+        """Close the database."""
+        with self._lock:
+            self._db.close()

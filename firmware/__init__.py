@@ -1,0 +1,1 @@
+"""BinFleet bin-controller firmware (MicroPython first; also imports under CPython)."""

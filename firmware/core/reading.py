@@ -1,0 +1,109 @@
+"""One reading: raw sensor values in, integer-unit fields and fault flags out.
+
+    >>> from firmware.core import reading
+    >>> r = reading.make_reading(cfg, seq=7, ts_ms=1764800000000, clock_synced=True,
+    ...     distance_mm=420, counts=221500, battery_mv=3600, temp_dc=215)
+"""
+
+try:
+    from micropython import const
+except ImportError:  # CPython
+
+    def const(x):
+        return x
+
+
+from firmware.core import fill, scale
+
+# Fault and state flags (bit field `flags` in the v1 payload; docs/protocol.md).
+FLAG_CLOCK_UNSYNCED = const(0x0001)
+FLAG_NO_ECHO = const(0x0002)
+FLAG_TOO_CLOSE = const(0x0004)
+FLAG_BEYOND_DEPTH = const(0x0008)
+FLAG_LOAD_SATURATED = const(0x0010)
+FLAG_BELOW_TARE = const(0x0020)
+
+# Quality codes, the vocabulary of LwM2M object 3435.
+Q_UNCHECKED = const(0)
+Q_REJECTED = const(1)
+Q_REJECTED_PROBABLY = const(2)
+Q_SUSPICIOUS = const(3)
+Q_ACCEPTED = const(4)
+
+
+class Reading:
+    """Plain record of one reading; decimals are scaled integers (dpct = 0.1 %, dc = 0.1 C)."""
+
+    def __init__(self, bin_id, seq, ts_ms, fill_dpct, distance_mm, weight_g, battery_mv,
+                 temp_dc, quality, flags, fw):
+        self.bin_id = bin_id
+        self.seq = seq
+        self.ts_ms = ts_ms
+        self.fill_dpct = fill_dpct
+        self.distance_mm = distance_mm
+        self.weight_g = weight_g
+        self.battery_mv = battery_mv
+        self.temp_dc = temp_dc
+        self.quality = quality
+        self.flags = flags
+        self.fw = fw
+
+
+class BinConfig:
+    """Geometry and calibration a reading needs; validated once when loaded."""
+
+    def __init__(self, bin_id, depth_mm, offset_mm, dead_zone_mm, tare_counts, cal_counts,
+                 cal_grams, fw):
+        if not bin_id or len(bin_id) > 32:
+            raise ValueError("bin_id: must be 1..32 characters")
+        for ch in bin_id:
+            if not (ch.isalpha() or ch.isdigit() or ch in "-_"):
+                raise ValueError("bin_id: only letters, digits, '-' and '_' allowed")
+        if depth_mm <= 0:
+            raise ValueError("depth_mm: must be > 0")
+        if cal_counts <= 0:
+            raise ValueError("cal_counts: must be > 0")
+        self.bin_id = bin_id
+        self.depth_mm = depth_mm
+        self.offset_mm = offset_mm
+        self.dead_zone_mm = dead_zone_mm
+        self.tare_counts = tare_counts
+        self.cal_counts = cal_counts
+        self.cal_grams = cal_grams
+        self.fw = fw
+
+
+def make_reading(cfg, seq, ts_ms, clock_synced, distance_mm, counts, battery_mv, temp_dc):
+    """Turn raw sensor values into a Reading, flagging faults instead of inventing numbers."""
+    flags = 0
+    quality = Q_ACCEPTED
+    if not clock_synced:
+        flags |= FLAG_CLOCK_UNSYNCED
+    f = fill.fill_dpct(distance_mm, cfg.depth_mm, cfg.offset_mm, cfg.dead_zone_mm)
+    dist = distance_mm
+    if f == fill.NO_ECHO:
+        flags |= FLAG_NO_ECHO
+        f = None
+        quality = Q_REJECTED
+    elif f == fill.TOO_CLOSE:
+        # Something sits in the dead zone: a full bin or a covered sensor. Not 0 %.
+        flags |= FLAG_TOO_CLOSE
+        f = None
+        quality = Q_SUSPICIOUS
+    elif f == fill.BEYOND_DEPTH:
+        flags |= FLAG_BEYOND_DEPTH
+        f = None
+        quality = Q_REJECTED
+    g = None
+    if counts is not None:
+        g = scale.grams(counts, cfg.tare_counts, cfg.cal_counts, cfg.cal_grams)
+        if g == scale.SATURATED:
+            flags |= FLAG_LOAD_SATURATED
+            g = None
+        elif g == scale.BELOW_TARE:
+            flags |= FLAG_BELOW_TARE
+            g = None
+        if g is None and quality == Q_ACCEPTED:
+            quality = Q_SUSPICIOUS
+    return Reading(cfg.bin_id, seq, ts_ms, f, dist, g, battery_mv, temp_dc, quality, flags,
+                   cfg.fw)

@@ -1,0 +1,58 @@
+"""Reading sequence numbers that never repeat across reboots, with little flash wear.
+
+The file holds the end of a lease of sequence numbers. It is rewritten once per
+lease, before the first number of the lease is handed out; after a reboot
+numbering resumes at the stored end, so a crash skips at most one lease and never
+reuses a number.
+
+    seqs = SeqCounter("/data/seq")
+    n = seqs.next()
+"""
+
+import os
+
+try:
+    from micropython import const
+except ImportError:  # CPython
+
+    def const(x):
+        return x
+
+_LEASE = const(64)
+
+
+class SeqCounter:
+    """Monotonic per-bin counter persisted to one small file."""
+
+    def __init__(self, path, lease=_LEASE):
+        self._path = path
+        self._lease = lease
+        self._next = self._load()
+        self._leased_to = self._next
+
+    def _load(self):
+        try:
+            with open(self._path) as f:
+                return int(f.read().strip())
+        except (OSError, ValueError):
+            return 0
+
+    def _store(self, value):
+        tmp = self._path + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(str(value))
+        # rename is atomic on FAT/littlefs and POSIX: the old value survives a torn write.
+        os.rename(tmp, self._path)
+
+    def peek(self):
+        """Return the number the next call to next() will give."""
+        return self._next
+
+    def next(self):
+        """Return a fresh sequence number."""
+        if self._next >= self._leased_to:
+            self._leased_to = self._next + self._lease
+            self._store(self._leased_to)
+        n = self._next
+        self._next = n + 1
+        return n

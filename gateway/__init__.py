@@ -1,0 +1,1 @@
+"""Edge service: MQTT in, validate, durable buffer, acknowledge, forward to cloud_ingest."""

@@ -1,0 +1,177 @@
+"""The durable buffer: SQLite in WAL mode holding readings until cloud_ingest has them.
+
+A group of messages is committed in one transaction with synchronous=FULL (the
+commit survives a power cut, not only a process kill); only after that does the
+intake acknowledge them to the broker. Rows are deleted only after cloud_ingest
+answered 2xx for them. Rejected input lands in `dead_letters` in the same
+transaction, so it is acknowledged only once it is recorded.
+
+Each thread opens its own Buffer on the same file (sqlite3 connections are not
+shared across threads).
+"""
+
+import sqlite3
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from gateway.errors import BufferUnavailable
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS readings (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    bin_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    ts_ms INTEGER NOT NULL,
+    body TEXT NOT NULL,          -- the validated v1 object as canonical JSON
+    received_ms INTEGER NOT NULL,
+    UNIQUE (bin_id, seq)
+);
+CREATE TABLE IF NOT EXISTS dead_letters (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    received_ms INTEGER NOT NULL,
+    topic TEXT NOT NULL,
+    payload BLOB NOT NULL,
+    field TEXT NOT NULL,
+    reason TEXT NOT NULL
+);
+"""
+
+# Writers wait this long for the other thread's transaction before failing.
+_BUSY_TIMEOUT_MS = 10_000
+# A dead-lettered payload keeps at most this many bytes (a 1 MB junk message is evidence,
+# not something to store whole).
+DEAD_LETTER_KEEP_BYTES = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """A validated reading ready to buffer."""
+
+    bin_id: str
+    seq: int
+    ts_ms: int
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """An input that failed validation, with the field and rule it broke."""
+
+    topic: str
+    payload: bytes
+    field: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """A buffered reading as the forwarder sees it."""
+
+    id: int
+    bin_id: str
+    seq: int
+    body: str
+
+
+class Buffer:
+    """One connection to the buffer file."""
+
+    def __init__(self, path: str | Path) -> None:
+        """Open (and create) the buffer at `path`."""
+        self._db = sqlite3.connect(path, timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._db.close()
+
+    def commit(self, items: Sequence[Accepted | Rejected]) -> tuple[int, int, int]:
+        """Durably store a group; return (stored, duplicates, dead-lettered).
+
+        Raises BufferUnavailable when the disk refuses the write; then nothing is stored.
+        """
+        now_ms = int(time.time() * 1000)
+        stored = duplicates = dead = 0
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for item in items:
+                    if isinstance(item, Accepted):
+                        cur = self._db.execute(
+                            "INSERT OR IGNORE INTO readings (bin_id, seq, ts_ms, body, received_ms)"
+                            " VALUES (?, ?, ?, ?, ?)",
+                            (item.bin_id, item.seq, item.ts_ms, item.body, now_ms),
+                        )
+                        if cur.rowcount:
+                            stored += 1
+                        else:
+                            duplicates += 1
+                    else:
+                        self._db.execute(
+                            "INSERT INTO dead_letters (received_ms, topic, payload, field, reason)"
+                            " VALUES (?, ?, ?, ?, ?)",
+                            (now_ms, item.topic, item.payload[:DEAD_LETTER_KEEP_BYTES],
+                             item.field, item.reason),
+                        )
+                        dead += 1
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as e:
+            raise BufferUnavailable(f"buffer commit failed: {e}") from e
+        return stored, duplicates, dead
+
+    def oldest(self, limit: int) -> list[Row]:
+        """Return up to `limit` buffered readings, oldest first."""
+        cur = self._db.execute(
+            "SELECT id, bin_id, seq, body FROM readings ORDER BY id LIMIT ?", (limit,)
+        )
+        return [Row(*r) for r in cur.fetchall()]
+
+    def delete(self, ids: Sequence[int]) -> None:
+        """Remove forwarded readings."""
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.executemany("DELETE FROM readings WHERE id = ?", [(i,) for i in ids])
+            self._db.execute("COMMIT")
+        except sqlite3.Error as e:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise BufferUnavailable(f"buffer delete failed: {e}") from e
+
+    def dead_letter_rows(self, rows: Sequence[Row], field: str, reason: str) -> None:
+        """Move buffered readings cloud_ingest rejected for good into dead_letters."""
+        now_ms = int(time.time() * 1000)
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            for row in rows:
+                self._db.execute(
+                    "INSERT INTO dead_letters (received_ms, topic, payload, field, reason)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (now_ms, f"bins/{row.bin_id}/telemetry", row.body.encode(), field,
+                     f"rejected by cloud_ingest: {reason}"),
+                )
+                self._db.execute("DELETE FROM readings WHERE id = ?", (row.id,))
+            self._db.execute("COMMIT")
+        except sqlite3.Error as e:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise BufferUnavailable(f"buffer dead-letter failed: {e}") from e
+
+    def depth(self) -> int:
+        """Return how many readings wait to be forwarded."""
+        return int(self._db.execute("SELECT count(*) FROM readings").fetchone()[0])
+
+    def dead_letters(self, limit: int = 100) -> list[tuple[int, int, str, bytes, str, str]]:
+        """Return the newest dead letters: (id, received_ms, topic, payload, field, reason)."""
+        cur = self._db.execute(
+            "SELECT id, received_ms, topic, payload, field, reason FROM dead_letters"
+            " ORDER BY id DESC LIMIT ?", (limit,))
+        return [tuple(r) for r in cur.fetchall()]

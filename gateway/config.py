@@ -1,0 +1,67 @@
+"""Gateway configuration: one TOML table `[gateway]`, every key overridable by environment.
+
+Keys (env: BINFLEET_GATEWAY_<KEY>), with defaults:
+
+    gateway_id = "gw-1"                  # names this gateway in batches and its MQTT client id
+    mqtt_url = "mqtt://127.0.0.1:1883"   # broker; mqtt://host:port
+    topic = "bins/+/telemetry"           # subscription, QoS 1, persistent session
+    buffer_path = "gateway-buffer.sqlite3"   # SQLite (WAL) durable buffer and dead letters
+    ingest_url = "http://127.0.0.1:8080/api/v1/ingest"
+    ingest_token = ""                    # bearer token cloud_ingest knows (hashed) for this gateway
+    batch_max = 2000                     # readings per forwarded batch
+    commit_window_ms = 5                 # group-commit window: messages wait this long at most
+    commit_max = 2000                    # messages per group commit
+    retry_min_s = 0.5                    # forward retry backoff, doubled per failure, with jitter
+    retry_max_s = 30.0
+    http_timeout_s = 30.0
+"""
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from protocol import settings
+from protocol.errors import ProtocolError
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    """Everything the gateway reads at start; see the module docstring for meanings."""
+
+    gateway_id: str = "gw-1"
+    mqtt_url: str = "mqtt://127.0.0.1:1883"
+    topic: str = "bins/+/telemetry"
+    buffer_path: str = "gateway-buffer.sqlite3"
+    ingest_url: str = "http://127.0.0.1:8080/api/v1/ingest"
+    ingest_token: str = ""
+    batch_max: int = 2000
+    commit_window_ms: int = 5
+    commit_max: int = 2000
+    retry_min_s: float = 0.5
+    retry_max_s: float = 30.0
+    http_timeout_s: float = 30.0
+
+    def __post_init__(self) -> None:
+        """Check ranges once, at load."""
+        self.mqtt_address()
+        for key in ("batch_max", "commit_max"):
+            if getattr(self, key) < 1:
+                raise ProtocolError(f"gateway.{key}", "must be >= 1", getattr(self, key))
+        if not 0 <= self.commit_window_ms <= 1000:
+            raise ProtocolError("gateway.commit_window_ms", "must be 0..1000", self.commit_window_ms)
+        if not 0 < self.retry_min_s <= self.retry_max_s:
+            raise ProtocolError("gateway.retry_min_s", "must be > 0 and <= retry_max_s")
+
+    def mqtt_address(self) -> tuple[str, int]:
+        """Return (host, port) of mqtt_url."""
+        parts = urlsplit(self.mqtt_url)
+        if parts.scheme != "mqtt" or not parts.hostname:
+            raise ProtocolError("gateway.mqtt_url", "must look like mqtt://host:port", self.mqtt_url)
+        return parts.hostname, parts.port or 1883
+
+
+def load(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> GatewayConfig:
+    """Load the gateway config from a TOML file (optional) and the environment."""
+    return settings.load(GatewayConfig, "gateway", path, os.environ if env is None else env)

@@ -1,0 +1,147 @@
+"""Forwarder: batches from the buffer to cloud_ingest over HTTP, deleted only after a 2xx.
+
+Oldest first, so order per bin is kept. Bodies are gzip'd JSON ingest batches
+(protocol.batch) whose id is derived from their (bin, seq) keys. Failures back off
+exponentially with full jitter; 429/503 honour Retry-After; 413 halves the batch;
+a 400 that names one reading dead-letters that reading alone and retries the rest.
+"""
+
+import gzip
+import json
+import logging
+import random
+import threading
+import time
+
+import httpx
+
+from gateway.buffer import Buffer, Row
+from gateway.config import GatewayConfig
+from gateway.errors import BufferUnavailable
+from gateway.stats import Counters
+from protocol import batch
+
+log = logging.getLogger(__name__)
+
+# gzip level 1: most of the size win for little CPU on a 2-core gateway.
+GZIP_LEVEL = 1
+# How long an idle forwarder sleeps before looking at the buffer again.
+IDLE_POLL_S = 0.5
+
+
+class Forwarder:
+    """Owns the forwarding thread."""
+
+    def __init__(self, cfg: GatewayConfig, counters: Counters, wake: threading.Event) -> None:
+        """Prepare; nothing is sent before start()."""
+        self._cfg = cfg
+        self._counters = counters
+        self._wake = wake
+        self._stop = threading.Event()
+        self._batch_max = cfg.batch_max
+        self._failures = 0
+        self._thread = threading.Thread(target=self._run, name="gw-forward", daemon=True)
+
+    def start(self) -> None:
+        """Start forwarding."""
+        self._thread.start()
+
+    def stop(self, drain_s: float = 0.0) -> None:
+        """Stop, after trying for up to drain_s seconds to empty the buffer."""
+        deadline = time.monotonic() + drain_s
+        if drain_s > 0:
+            probe = Buffer(self._cfg.buffer_path)
+            try:
+                while time.monotonic() < deadline and probe.depth() > 0:
+                    self._wake.set()
+                    time.sleep(0.05)
+            finally:
+                probe.close()
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout=self._cfg.http_timeout_s + 5)
+
+    def _run(self) -> None:
+        buffer = Buffer(self._cfg.buffer_path)
+        headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
+        if self._cfg.ingest_token:
+            headers["Authorization"] = f"Bearer {self._cfg.ingest_token}"
+        try:
+            with httpx.Client(timeout=self._cfg.http_timeout_s, headers=headers) as http:
+                while not self._stop.is_set():
+                    rows = buffer.oldest(self._batch_max)
+                    if not rows:
+                        self._wake.wait(IDLE_POLL_S)
+                        self._wake.clear()
+                        continue
+                    pause = self._send(http, buffer, rows)
+                    if pause > 0:
+                        self._stop.wait(pause)
+        finally:
+            buffer.close()
+
+    def _backoff(self, retry_after: str | None = None) -> float:
+        self._failures += 1
+        if retry_after is not None:
+            try:
+                return min(float(retry_after), self._cfg.retry_max_s)
+            except ValueError:
+                pass
+        cap = min(self._cfg.retry_max_s, self._cfg.retry_min_s * 2 ** (self._failures - 1))
+        return random.uniform(self._cfg.retry_min_s / 2, cap)
+
+    def _send(self, http: httpx.Client, buffer: Buffer, rows: list[Row]) -> float:
+        """Send one batch; return how long to pause before the next attempt."""
+        keys = [(r.bin_id, r.seq) for r in rows]
+        body = (
+            '{"batch_id":"' + batch.batch_id_of(keys) + '","gateway":"' + self._cfg.gateway_id
+            + '","readings":[' + ",".join(r.body for r in rows) + "]}"
+        ).encode()
+        started = time.monotonic()
+        try:
+            resp = http.post(self._cfg.ingest_url, content=gzip.compress(body, GZIP_LEVEL))
+        except httpx.HTTPError as e:
+            self._counters.add("forward_errors")
+            pause = self._backoff()
+            log.warning("forward failed (%s); %d readings kept, retry in %.1f s",
+                        type(e).__name__, len(rows), pause)
+            return pause
+        status = resp.status_code
+        try:
+            if 200 <= status < 300:
+                buffer.delete([r.id for r in rows])
+                self._counters.add("forwarded", len(rows))
+                self._counters.add("forward_ms", int((time.monotonic() - started) * 1000))
+                self._failures = 0
+                self._batch_max = min(self._cfg.batch_max, self._batch_max * 2)
+                return 0.0
+            if status == 413 and len(rows) > 1:
+                self._batch_max = max(1, len(rows) // 2)
+                log.warning("batch of %d too large for cloud_ingest; now %d", len(rows),
+                            self._batch_max)
+                return 0.0
+            if status == 400:
+                bad = self._rejected_index(resp)
+                if bad is not None and bad < len(rows):
+                    detail = resp.json()["error"]
+                    buffer.dead_letter_rows([rows[bad]], detail["field"], detail["rule"])
+                    self._counters.add("dead_lettered")
+                    log.error("cloud_ingest rejected %s/%s for good: %s", rows[bad].bin_id,
+                              rows[bad].seq, detail)
+                    return 0.0
+        except BufferUnavailable as e:
+            log.error("%s", e)
+            return self._backoff()
+        self._counters.add("forward_errors")
+        pause = self._backoff(resp.headers.get("Retry-After"))
+        log.warning("cloud_ingest answered %d; %d readings kept, retry in %.1f s", status,
+                    len(rows), pause)
+        return pause
+
+    @staticmethod
+    def _rejected_index(resp: httpx.Response) -> int | None:
+        try:
+            index = resp.json()["error"]["index"]
+        except (json.JSONDecodeError, KeyError, TypeError):
+            return None
+        return index if isinstance(index, int) else None

@@ -1,0 +1,172 @@
+"""MQTT intake: receive, validate, group-commit to the buffer, and only then acknowledge.
+
+paho-mqtt runs its network loop in its own thread; `on_message` only queues the
+message. The committer thread takes what has queued within a short window,
+validates each message (protocol.v1), commits the group in one transaction and
+then sends the PUBACKs (paho's manual acknowledgement). A crash before the
+commit leaves the messages unacknowledged in the broker's persistent session,
+which delivers them again.
+"""
+
+import json
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from gateway.buffer import Accepted, Buffer, Rejected
+from gateway.config import GatewayConfig
+from gateway.errors import BufferUnavailable
+from gateway.stats import Counters
+from protocol import topics, v1
+from protocol.errors import ProtocolError
+
+log = logging.getLogger(__name__)
+
+# Seconds between reconnect attempts to the broker (paho doubles up to the max).
+RECONNECT_MIN_S = 1
+RECONNECT_MAX_S = 10
+# Keepalive: the broker drops us (and we notice a dead broker) after 1.5 x this.
+KEEPALIVE_S = 30
+# A commit that failed (disk full, I/O error) is retried after this pause; meanwhile
+# nothing is acknowledged and the broker keeps the messages.
+COMMIT_RETRY_S = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Inbound:
+    mid: int
+    qos: int
+    topic: str
+    payload: bytes
+    generation: int
+
+
+class MqttIntake:
+    """Owns the paho client and the committer thread."""
+
+    def __init__(self, cfg: GatewayConfig, counters: Counters, wake_forwarder: threading.Event):
+        """Prepare the client; nothing connects before start()."""
+        self._cfg = cfg
+        self._counters = counters
+        self._wake_forwarder = wake_forwarder
+        self._queue: queue.Queue[_Inbound] = queue.Queue()
+        self._stop = threading.Event()
+        # Bumped on every (re)connect: a PUBACK is only sent on the connection that
+        # delivered the message; after a reconnect the broker redelivers it anyway.
+        self._generation = 0
+        self.connected = threading.Event()
+        self._client = mqtt.Client(
+            callback_api_version=CallbackAPIVersion.VERSION2,
+            client_id=f"binfleet-gateway-{cfg.gateway_id}",
+            clean_session=False,
+            protocol=mqtt.MQTTv311,
+        )
+        self._client.manual_ack_set(True)
+        self._client.suppress_exceptions = True
+        self._client.reconnect_delay_set(RECONNECT_MIN_S, RECONNECT_MAX_S)
+        self._client.on_connect = self._on_connect
+        self._client.on_disconnect = self._on_disconnect
+        self._client.on_message = self._on_message
+        self._committer = threading.Thread(target=self._run_committer, name="gw-commit",
+                                           daemon=True)
+
+    def start(self) -> None:
+        """Connect (in the background, with retries) and start committing."""
+        host, port = self._cfg.mqtt_address()
+        self._committer.start()
+        self._client.connect_async(host, port, keepalive=KEEPALIVE_S)
+        self._client.loop_start()
+
+    def stop(self) -> None:
+        """Disconnect and stop; unacknowledged messages stay with the broker."""
+        self._stop.set()
+        self._client.disconnect()
+        self._client.loop_stop()
+        self._committer.join(timeout=10)
+
+    def _on_connect(self, client: mqtt.Client, userdata: object, flags: mqtt.ConnectFlags,
+                    reason: mqtt.ReasonCode, properties: object) -> None:
+        if reason.is_failure:
+            log.warning("broker refused connection: %s", reason)
+            return
+        self._generation += 1
+        client.subscribe(self._cfg.topic, qos=1)
+        self.connected.set()
+        log.info("connected to broker (session present: %s)", flags.session_present)
+
+    def _on_disconnect(self, client: mqtt.Client, userdata: object, flags: object,
+                       reason: mqtt.ReasonCode, properties: object) -> None:
+        self.connected.clear()
+        if not self._stop.is_set():
+            log.warning("broker connection lost: %s; reconnecting", reason)
+
+    def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
+        self._counters.add("received")
+        self._queue.put(_Inbound(msg.mid, msg.qos, msg.topic, msg.payload, self._generation))
+
+    def _check(self, m: _Inbound, now_ms: int) -> Accepted | Rejected:
+        try:
+            bin_id = topics.bin_of(m.topic)
+            r = v1.decode(m.payload, bin_id, now_ms)
+        except ProtocolError as e:
+            self._counters.add(f"rejected.{e.field}")
+            log.warning("rejected message on %s: %s", m.topic, e)
+            return Rejected(m.topic, m.payload, e.field, str(e))
+        body = json.dumps(r.to_wire(), separators=(",", ":"))
+        return Accepted(r.bin_id, r.seq, r.ts_ms, body)
+
+    def _take_group(self) -> list[_Inbound]:
+        try:
+            first = self._queue.get(timeout=0.2)
+        except queue.Empty:
+            return []
+        group = [first]
+        deadline = time.monotonic() + self._cfg.commit_window_ms / 1000
+        while len(group) < self._cfg.commit_max:
+            remaining = deadline - time.monotonic()
+            try:
+                group.append(self._queue.get(timeout=remaining) if remaining > 0
+                             else self._queue.get_nowait())
+            except queue.Empty:
+                break
+        return group
+
+    def _run_committer(self) -> None:
+        buffer = Buffer(self._cfg.buffer_path)
+        try:
+            while not self._stop.is_set():
+                group = self._take_group()
+                if group:
+                    self._commit_and_ack(buffer, group)
+        finally:
+            buffer.close()
+
+    def _commit_and_ack(self, buffer: Buffer, group: list[_Inbound]) -> None:
+        now_ms = int(time.time() * 1000)
+        checked = [self._check(m, now_ms) for m in group]
+        while True:
+            try:
+                stored, duplicates, dead = buffer.commit(checked)
+                break
+            except BufferUnavailable as e:
+                # Say why, acknowledge nothing, retry: the broker holds the messages.
+                self._counters.add("commit_failures")
+                log.error("%s; not acknowledging %d messages", e, len(group))
+                if self._stop.wait(COMMIT_RETRY_S):
+                    return
+        self._counters.add("committed", stored)
+        self._counters.add("duplicates", duplicates)
+        self._counters.add("dead_lettered", dead)
+        self._wake_forwarder.set()
+        generation = self._generation
+        acked = 0
+        for m in group:
+            if m.generation == generation:
+                self._client.ack(m.mid, m.qos)
+                acked += 1
+        self._counters.add("acknowledged", acked)

@@ -1,0 +1,67 @@
+"""The gateway process: intake and forwarder around one buffer file.
+
+    gw = Gateway(config.load("gateway.toml"))
+    gw.start(); ...; gw.stop()
+"""
+
+import logging
+import signal
+import threading
+import time
+
+from gateway.buffer import Buffer
+from gateway.config import GatewayConfig
+from gateway.forwarder import Forwarder
+from gateway.intake import MqttIntake
+from gateway.stats import Counters
+
+log = logging.getLogger(__name__)
+
+
+class Gateway:
+    """Intake -> check -> buffer -> forward, wired together."""
+
+    def __init__(self, cfg: GatewayConfig) -> None:
+        """Create the buffer file if needed; start nothing yet."""
+        self.cfg = cfg
+        self.counters = Counters()
+        Buffer(cfg.buffer_path).close()  # create schema before two threads race for it
+        wake = threading.Event()
+        self.intake = MqttIntake(cfg, self.counters, wake)
+        self.forwarder = Forwarder(cfg, self.counters, wake)
+
+    def start(self) -> None:
+        """Start forwarding what is buffered, then take new messages."""
+        self.forwarder.start()
+        self.intake.start()
+
+    def stop(self, drain_s: float = 0.0) -> None:
+        """Stop intake first (nothing new is acknowledged), then the forwarder."""
+        self.intake.stop()
+        self.forwarder.stop(drain_s)
+
+    def depth(self) -> int:
+        """Return readings buffered and not yet confirmed by cloud_ingest."""
+        b = Buffer(self.cfg.buffer_path)
+        try:
+            return b.depth()
+        finally:
+            b.close()
+
+
+def run_forever(cfg: GatewayConfig) -> None:
+    """Run until SIGINT or SIGTERM, logging counters now and then."""
+    gw = Gateway(cfg)
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    signal.signal(signal.SIGINT, lambda *_: done.set())
+    gw.start()
+    log.info("gateway %s: %s -> %s (buffer %s)", cfg.gateway_id, cfg.mqtt_url, cfg.ingest_url,
+             cfg.buffer_path)
+    last = time.monotonic()
+    while not done.wait(1.0):
+        if time.monotonic() - last >= 30:
+            log.info("counters %s depth %d", gw.counters.snapshot(), gw.depth())
+            last = time.monotonic()
+    gw.stop()
+    log.info("stopped; counters %s", gw.counters.snapshot())

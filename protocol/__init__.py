@@ -1,0 +1,1 @@
+"""Wire formats shared by the gateway and cloud_ingest: decode and validate at the edge, once."""
