@@ -14,6 +14,8 @@ Keys (env: BINFLEET_GATEWAY_<KEY>), with defaults:
     retry_min_s = 0.5                    # forward retry backoff, doubled per failure, with jitter
     retry_max_s = 30.0
     http_timeout_s = 30.0
+    health_port = 0                      # /healthz and /stats on 127.0.0.1:port; 0 = off
+    health_host = "127.0.0.1"
 """
 
 import os
@@ -42,6 +44,8 @@ class GatewayConfig:
     retry_min_s: float = 0.5
     retry_max_s: float = 30.0
     http_timeout_s: float = 30.0
+    health_port: int = 0
+    health_host: str = "127.0.0.1"
 
     def __post_init__(self) -> None:
         """Check ranges once, at load."""

@@ -60,6 +60,9 @@ class MqttIntake:
         # delivered the message; after a reconnect the broker redelivers it anyway.
         self._generation = 0
         self.connected = threading.Event()
+        # Set once the broker granted the subscription: from then on the persistent
+        # session queues every reading for us, even while we are away.
+        self.subscribed = threading.Event()
         self._client = mqtt.Client(
             callback_api_version=CallbackAPIVersion.VERSION2,
             client_id=f"binfleet-gateway-{cfg.gateway_id}",
@@ -72,6 +75,7 @@ class MqttIntake:
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
+        self._client.on_subscribe = self._on_subscribe
         self._committer = threading.Thread(target=self._run_committer, name="gw-commit",
                                            daemon=True)
 
@@ -98,6 +102,13 @@ class MqttIntake:
         client.subscribe(self._cfg.topic, qos=1)
         self.connected.set()
         log.info("connected to broker (session present: %s)", flags.session_present)
+
+    def _on_subscribe(self, client: mqtt.Client, userdata: object, mid: int,
+                      reasons: list[mqtt.ReasonCode], properties: object) -> None:
+        if any(r.is_failure for r in reasons):
+            log.error("broker refused subscription to %s: %s", self._cfg.topic, reasons)
+            return
+        self.subscribed.set()
 
     def _on_disconnect(self, client: mqtt.Client, userdata: object, flags: object,
                        reason: mqtt.ReasonCode, properties: object) -> None:

@@ -12,6 +12,7 @@ import time
 from gateway.buffer import Buffer
 from gateway.config import GatewayConfig
 from gateway.forwarder import Forwarder
+from gateway.health import HealthServer
 from gateway.intake import MqttIntake
 from gateway.stats import Counters
 
@@ -29,16 +30,32 @@ class Gateway:
         wake = threading.Event()
         self.intake = MqttIntake(cfg, self.counters, wake)
         self.forwarder = Forwarder(cfg, self.counters, wake)
+        self.health: HealthServer | None = None
+        if cfg.health_port:
+            self.health = HealthServer(cfg.health_host, cfg.health_port, self.report)
 
     def start(self) -> None:
         """Start forwarding what is buffered, then take new messages."""
         self.forwarder.start()
         self.intake.start()
+        if self.health is not None:
+            self.health.start()
 
     def stop(self, drain_s: float = 0.0) -> None:
         """Stop intake first (nothing new is acknowledged), then the forwarder."""
+        if self.health is not None:
+            self.health.stop()
         self.intake.stop()
         self.forwarder.stop(drain_s)
+
+    def report(self) -> dict[str, object]:
+        """Return connection state, buffer depth and counters."""
+        return {
+            "connected": self.intake.connected.is_set(),
+            "subscribed": self.intake.subscribed.is_set(),
+            "depth": self.depth(),
+            "counters": self.counters.snapshot(),
+        }
 
     def depth(self) -> int:
         """Return readings buffered and not yet confirmed by cloud_ingest."""

@@ -1,0 +1,132 @@
+"""Start BinFleet's own services as real processes (`binfleet gateway`, `binfleet ingest`)."""
+
+import hashlib
+import json
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from binfleet.ports import free_port
+from tests.servers import env_without_proxies, wait_port
+
+TOKEN = "test-gateway-token"
+
+
+class Service:
+    """A `binfleet <command> --config FILE` child process."""
+
+    def __init__(self, command: str, config_text: str, workdir: Path) -> None:
+        """Write the config; start() runs the process."""
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.command = command
+        self.config = workdir / f"{command}.toml"
+        self.config.write_text(config_text)
+        self.log = workdir / f"{command}.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        """Start the process, logging to a file."""
+        with open(self.log, "ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "binfleet.cli", command_of(self.command), "--config",
+                 str(self.config)], stdout=log, stderr=subprocess.STDOUT,
+                env=env_without_proxies())
+
+    def stop(self) -> None:
+        """SIGTERM and wait."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def kill(self) -> None:
+        """SIGKILL: no chance to clean up."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def command_of(name: str) -> str:
+    """Return the CLI subcommand for a service name."""
+    return name
+
+
+class Ingest(Service):
+    """cloud_ingest on a free port writing to an InfluxDB v2 API (or embedded SQLite)."""
+
+    def __init__(self, workdir: Path, influx_url: str = "") -> None:
+        """Configure with the test token and a free port."""
+        self.port = free_port()
+        digest = hashlib.sha256(TOKEN.encode()).hexdigest()
+        super().__init__("ingest", (
+            "[ingest]\n"
+            f"port = {self.port}\n"
+            f'influx_url = "{influx_url}"\n'
+            f'series_path = "{workdir / "series.sqlite3"}"\n'
+            f'state_path = "{workdir / "state.sqlite3"}"\n'
+            f'token_sha256 = ["{digest}"]\n'
+            "retry_after_s = 1\n"), workdir)
+
+    @property
+    def url(self) -> str:
+        """Base URL."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        """Start and wait for /healthz."""
+        super().start()
+        wait_port(self.port)
+        with urllib.request.urlopen(f"{self.url}/healthz", timeout=5) as r:
+            assert r.status == 200
+
+
+class GatewayProcess(Service):
+    """The gateway reading a broker and forwarding to an Ingest."""
+
+    def __init__(self, workdir: Path, mqtt_url: str, ingest_url: str,
+                 gateway_id: str = "gw-test", extra: str = "") -> None:
+        """Configure; the buffer lives in workdir."""
+        self.buffer_path = workdir / "buffer.sqlite3"
+        self.health_port = free_port()
+        super().__init__("gateway", (
+            "[gateway]\n"
+            f'gateway_id = "{gateway_id}"\n'
+            f'mqtt_url = "{mqtt_url}"\n'
+            f'buffer_path = "{self.buffer_path}"\n'
+            f'ingest_url = "{ingest_url}/api/v1/ingest"\n'
+            f'ingest_token = "{TOKEN}"\n'
+            "retry_min_s = 0.2\n"
+            "retry_max_s = 2.0\n"
+            f"health_port = {self.health_port}\n" + extra), workdir)
+
+    def report(self) -> dict[str, Any]:
+        """Return the gateway's /stats, or {} while it does not answer."""
+        try:
+            url = f"http://127.0.0.1:{self.health_port}/stats"
+            with urllib.request.urlopen(url, timeout=2) as r:
+                return dict(json.loads(r.read()))
+        except OSError:
+            return {}
+
+    def start(self, wait_subscribed: bool = True) -> None:
+        """Start; by default wait until the broker granted the subscription."""
+        super().start()
+        if wait_subscribed:
+            wait_for(lambda: self.report().get("subscribed"), 30, "gateway subscribed")
+
+
+def wait_for(predicate: "object", timeout_s: float, what: str) -> None:
+    """Poll predicate() until true; fail with `what` after timeout_s."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():  # type: ignore[operator]
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
