@@ -22,6 +22,14 @@ FLAG_TOO_CLOSE = const(0x0004)
 FLAG_BEYOND_DEPTH = const(0x0008)
 FLAG_LOAD_SATURATED = const(0x0010)
 FLAG_BELOW_TARE = const(0x0020)
+FLAG_OUT_OF_RANGE = const(0x0040)  # a raw value outside what the v1 payload can carry
+
+# Wire limits (firmware/core/payload.py FIELDS) in device units.
+_MAX_DISTANCE_MM = const(20000)
+_MAX_WEIGHT_G = const(2000000)
+_MIN_TEMP_DC = const(-400)
+_MAX_TEMP_DC = const(1250)
+_MAX_BATTERY_MV = const(10000)
 
 # Quality codes, the vocabulary of LwM2M object 3435.
 Q_UNCHECKED = const(0)
@@ -103,7 +111,21 @@ def make_reading(cfg, seq, ts_ms, clock_synced, distance_mm, counts, battery_mv,
         elif g == scale.BELOW_TARE:
             flags |= FLAG_BELOW_TARE
             g = None
+        elif g > _MAX_WEIGHT_G:
+            flags |= FLAG_LOAD_SATURATED
+            g = None
         if g is None and quality == Q_ACCEPTED:
             quality = Q_SUSPICIOUS
+    # A value the payload cannot carry is reported as missing with a flag, so the
+    # reading itself still gets through.
+    if dist is not None and (dist < 0 or dist > _MAX_DISTANCE_MM):
+        flags |= FLAG_OUT_OF_RANGE
+        dist = None
+    if temp_dc is not None and (temp_dc < _MIN_TEMP_DC or temp_dc > _MAX_TEMP_DC):
+        flags |= FLAG_OUT_OF_RANGE
+        temp_dc = None
+    if battery_mv is not None and (battery_mv < 0 or battery_mv > _MAX_BATTERY_MV):
+        flags |= FLAG_OUT_OF_RANGE
+        battery_mv = None
     return Reading(cfg.bin_id, seq, ts_ms, f, dist, g, battery_mv, temp_dc, quality, flags,
                    cfg.fw)

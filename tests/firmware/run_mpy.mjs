@@ -1,0 +1,33 @@
+// Run a Python snippet in the official MicroPython WebAssembly port with the
+// repository's firmware/ and tests/firmware/vectors.py copied into its filesystem.
+// Usage: node tests/firmware/run_mpy.mjs <repo root> <python code>
+// Prints the snippet's stdout; exits 1 with the traceback if it raised.
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { loadMicroPython } from "@micropython/micropython-webassembly-pyscript";
+
+const [root, code] = process.argv.slice(2);
+const mp = await loadMicroPython({ stdout: (line) => process.stdout.write(line + "\n") });
+
+function copyTree(src, dst) {
+  mp.FS.mkdir(dst);
+  for (const name of readdirSync(src)) {
+    const path = join(src, name);
+    if (statSync(path).isDirectory()) {
+      if (name !== "__pycache__") copyTree(path, dst + "/" + name);
+    } else if (name.endsWith(".py")) {
+      mp.FS.writeFile(dst + "/" + name, readFileSync(path));
+    }
+  }
+}
+
+mp.FS.mkdir("/app");
+copyTree(join(root, "firmware"), "/app/firmware");
+mp.FS.writeFile("/app/vectors.py", readFileSync(join(root, "tests", "firmware", "vectors.py")));
+mp.FS.mkdir("/data");
+try {
+  mp.runPython("import sys\nsys.path.insert(0, '/app')\n" + code);
+} catch (e) {
+  process.stderr.write(String(e).slice(0, 4000) + "\n");
+  process.exit(1);
+}

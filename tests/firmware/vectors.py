@@ -1,0 +1,45 @@
+"""Fixed inputs through the firmware core; prints one line per result.
+
+Run under CPython (imported by tests) and under MicroPython WebAssembly
+(tests/firmware/run_mpy.mjs): the two outputs must be byte-identical.
+Only MicroPython-compatible code belongs here.
+"""
+
+from firmware.core import fill, payload, reading, scale
+from firmware.core.seq import SeqCounter
+
+GEOMETRIES = ((1000, 150, 250), (1200, 0, 0), (800, 300, 200), (1, 0, 0))
+DISTANCES = (None, 0, 120, 249, 250, 300, 650, 1150, 1200, 1201, 1250, 1999, 20000)
+COUNTS = (None, -8388608, 8388607, 84211, 84000, 83000, 84212, 90000, 305211, 5000000, 8388606)
+CALS = ((215000, 10000), (3, 1), (21500, 1000), (1000003, 20000))
+
+
+def lines(seq_path):
+    """Yield the result lines for every vector."""
+    for depth, offset, dead in GEOMETRIES:
+        for d in DISTANCES:
+            yield "fill %d %d %d %s -> %d" % (depth, offset, dead, d,
+                                                fill.fill_dpct(d, depth, offset, dead))
+    for cal_counts, cal_grams in CALS:
+        for c in COUNTS:
+            if c is not None:
+                yield "grams %d %d/%d -> %d" % (c, cal_counts, cal_grams,
+                                                scale.grams(c, 84211, cal_counts, cal_grams))
+    yield "calibrate %r" % (scale.calibrate(84211, 305211, 10000),)
+    yield "calibrate %r" % (scale.calibrate(84211, 1000, 10000),)
+    seqs = SeqCounter(seq_path, lease=4)
+    cfg = reading.BinConfig("bin-0001", 1000, 150, 250, 84211, 215000, 10000, "0.1.0")
+    ts = 1764800000000
+    for i, d in enumerate(DISTANCES):
+        c = COUNTS[i % len(COUNTS)]
+        r = reading.make_reading(cfg, seqs.next(), ts + i * 60000, i % 3 != 0, d, c,
+                                 3000 + i, -400 + 97 * i)
+        yield payload.encode_json(r).decode()
+    again = SeqCounter(seq_path, lease=4)
+    yield "seq after reboot %d" % again.next()
+
+
+def main(seq_path):
+    """Print every line."""
+    for line in lines(seq_path):
+        print(line)
