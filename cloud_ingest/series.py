@@ -12,8 +12,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
-from influxdb_client import InfluxDBClient, WritePrecision
+from influxdb_client.client.influxdb_client import InfluxDBClient
 from influxdb_client.client.write_api import SYNCHRONOUS
+from influxdb_client.domain.write_precision import WritePrecision
 
 from cloud_ingest.errors import StoreUnavailable
 from protocol.v1 import Reading
@@ -70,7 +71,7 @@ class InfluxSeriesWriter:
         lines = [line_protocol(r) for r in readings]
         try:
             self._api.write(bucket=self._bucket, org=self._org, record=lines,
-                            write_precision=WritePrecision.MS)
+                            write_precision=WritePrecision.MS)  # type: ignore[arg-type]
         except Exception as e:
             # ApiException (HTTP status) and urllib3 connection errors alike: the caller
             # answers 503 and the gateway keeps the batch.
@@ -79,7 +80,7 @@ class InfluxSeriesWriter:
 
     def close(self) -> None:
         """Close the HTTP pool."""
-        self._client.close()
+        self._client.close()  # type: ignore[no-untyped-call]
 
 
 _SQLITE_SCHEMA = """

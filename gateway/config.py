@@ -54,7 +54,8 @@ class GatewayConfig:
             if getattr(self, key) < 1:
                 raise ProtocolError(f"gateway.{key}", "must be >= 1", getattr(self, key))
         if not 0 <= self.commit_window_ms <= 1000:
-            raise ProtocolError("gateway.commit_window_ms", "must be 0..1000", self.commit_window_ms)
+            raise ProtocolError("gateway.commit_window_ms", "must be 0..1000",
+                                self.commit_window_ms)
         if not 0 < self.retry_min_s <= self.retry_max_s:
             raise ProtocolError("gateway.retry_min_s", "must be > 0 and <= retry_max_s")
 
@@ -62,7 +63,8 @@ class GatewayConfig:
         """Return (host, port) of mqtt_url."""
         parts = urlsplit(self.mqtt_url)
         if parts.scheme != "mqtt" or not parts.hostname:
-            raise ProtocolError("gateway.mqtt_url", "must look like mqtt://host:port", self.mqtt_url)
+            raise ProtocolError("gateway.mqtt_url", "must look like mqtt://host:port",
+                                self.mqtt_url)
         return parts.hostname, parts.port or 1883
 
 

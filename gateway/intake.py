@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.reasoncodes import ReasonCode
 
 from gateway.buffer import Accepted, Buffer, Rejected
 from gateway.config import GatewayConfig
@@ -94,7 +95,7 @@ class MqttIntake:
         self._committer.join(timeout=10)
 
     def _on_connect(self, client: mqtt.Client, userdata: object, flags: mqtt.ConnectFlags,
-                    reason: mqtt.ReasonCode, properties: object) -> None:
+                    reason: ReasonCode, properties: object) -> None:
         if reason.is_failure:
             log.warning("broker refused connection: %s", reason)
             return
@@ -104,21 +105,21 @@ class MqttIntake:
         log.info("connected to broker (session present: %s)", flags.session_present)
 
     def _on_subscribe(self, client: mqtt.Client, userdata: object, mid: int,
-                      reasons: list[mqtt.ReasonCode], properties: object) -> None:
+                      reasons: list[ReasonCode], properties: object) -> None:
         if any(r.is_failure for r in reasons):
             log.error("broker refused subscription to %s: %s", self._cfg.topic, reasons)
             return
         self.subscribed.set()
 
     def _on_disconnect(self, client: mqtt.Client, userdata: object, flags: object,
-                       reason: mqtt.ReasonCode, properties: object) -> None:
+                       reason: ReasonCode, properties: object) -> None:
         self.connected.clear()
         if not self._stop.is_set():
             log.warning("broker connection lost: %s; reconnecting", reason)
 
     def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
         self._counters.add("received")
-        self._queue.put(_Inbound(msg.mid, msg.qos, msg.topic, msg.payload, self._generation))
+        self._queue.put(_Inbound(msg.mid, msg.qos, msg.topic, bytes(msg.payload), self._generation))
 
     def _check(self, m: _Inbound, now_ms: int) -> Accepted | Rejected:
         try:

@@ -9,6 +9,7 @@ retained) and publishes a retained "online" once connected. A reading counts as
 published only when the broker's PUBACK came back.
 """
 
+import contextlib
 import logging
 import os
 import random
@@ -110,10 +111,8 @@ class SimBin:
     def disconnect(self) -> None:
         """Say offline (retained) and close cleanly; a clean close sends no will."""
         info = self.client.publish(topics.status(self.bin_id), b"offline", qos=1, retain=True)
-        try:
+        with contextlib.suppress(RuntimeError, ValueError):
             info.wait_for_publish(timeout=5)
-        except (RuntimeError, ValueError):
-            pass
         self.client.disconnect()
         self.client.loop_stop()
 

@@ -18,7 +18,7 @@ from protocol.errors import ProtocolError
 T = TypeVar("T")
 
 
-def _coerce(key: str, kind: type, value: Any, from_env: bool) -> Any:
+def _coerce(key: str, kind: type, value: Any, from_env: bool) -> Any:  # noqa: PLR0912
     if kind is bool:
         if from_env and isinstance(value, str):
             if value.lower() in ("1", "true", "yes", "on"):

@@ -81,7 +81,9 @@ def parse_json(raw: bytes) -> object:
         raise ProtocolError("payload", f"malformed JSON: {e}") from None
 
 
-def _check_field(name: str, kind: int, places: int, lo: int, hi: int, value: object) -> object:
+def _check_field(  # noqa: PLR0917
+    name: str, kind: int, places: int, lo: int, hi: int, value: object
+) -> object:
     if kind == fw_payload.KIND_STR:
         pattern = _ID_RE if name == "bin" else _FW_RE
         if not isinstance(value, str) or not pattern.fullmatch(value):

@@ -144,7 +144,8 @@ class VictoriaMetrics:
             field = str(metric["__name__"]).removeprefix("bin_reading_")
             values = series["values"]
             stamps = series["timestamps"]
-            assert isinstance(values, list) and isinstance(stamps, list)
+            assert isinstance(values, list)
+            assert isinstance(stamps, list)
             for ts, value in zip(stamps, values, strict=True):
                 out.setdefault((str(metric["bin"]), int(ts)), {})[field] = float(value)
         return out
@@ -152,5 +153,4 @@ class VictoriaMetrics:
 
 def env_without_proxies() -> dict[str, str]:
     """Environment for child processes: no HTTP proxy may redirect loopback traffic."""
-    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
-    return env
+    return {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}

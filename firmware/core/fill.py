@@ -13,7 +13,7 @@ try:
     from micropython import const
 except ImportError:  # CPython
 
-    def const(x):
+    def const(x: int) -> int:
         return x
 
 # Outcomes of a distance check; fill_dpct returns one of these negatives instead
@@ -26,7 +26,8 @@ BEYOND_DEPTH = const(-3)
 _DEPTH_SLACK_MM = const(50)
 
 
-def fill_dpct(distance_mm, depth_mm, offset_mm, dead_zone_mm=0):
+def fill_dpct(distance_mm: int | None, depth_mm: int, offset_mm: int,
+              dead_zone_mm: int = 0) -> int:
     """Return fill in tenths of a percent (0..1000), or NO_ECHO / TOO_CLOSE / BEYOND_DEPTH.
 
     distance_mm: sensor to surface, None when no echo came back.
@@ -42,8 +43,6 @@ def fill_dpct(distance_mm, depth_mm, offset_mm, dead_zone_mm=0):
     if empty_mm > depth_mm + _DEPTH_SLACK_MM:
         return BEYOND_DEPTH
     level_mm = depth_mm - empty_mm
-    if level_mm < 0:
-        level_mm = 0
-    if level_mm > depth_mm:
-        level_mm = depth_mm
+    level_mm = max(level_mm, 0)
+    level_mm = min(level_mm, depth_mm)
     return (level_mm * 1000 + depth_mm // 2) // depth_mm

@@ -15,9 +15,17 @@ try:
     from micropython import const
 except ImportError:  # CPython
 
-    def const(x):
+    def const(x: int) -> int:
         return x
 
+
+try:
+    from typing import TYPE_CHECKING
+except ImportError:  # MicroPython has no typing module
+    TYPE_CHECKING = False  # type: ignore[misc]
+
+if TYPE_CHECKING:
+    from firmware.core.reading import Reading
 
 VERSION = const(1)
 
@@ -46,7 +54,7 @@ FIELDS = (
 MAX_BYTES = const(512)
 
 
-def _dec(value, places):
+def _dec(value: int, places: int) -> str:
     """Format a scaled integer as a decimal string without floats."""
     sign = ""
     if value < 0:
@@ -58,7 +66,7 @@ def _dec(value, places):
     return sign + str(whole) + "." + "0" * (places - len(frac)) + frac
 
 
-def _check_str(name, s, max_len):
+def _check_str(name: str, s: str, max_len: int) -> None:
     # Strings are written unescaped, so only a safe alphabet may pass.
     if not s or len(s) > max_len:
         raise ValueError(name + ": length must be 1.." + str(max_len))
@@ -67,16 +75,17 @@ def _check_str(name, s, max_len):
             raise ValueError(name + ": character not allowed: " + repr(ch))
 
 
-def encode_json(r):
+def encode_json(r: "Reading") -> bytes:
     """Encode a Reading as v1 JSON bytes, fields in FIELDS order."""
-    parts = []
+    parts: list[str] = []
     for name, attr, kind, places, _lo, hi, _nullable, _unit in FIELDS:
         value = VERSION if attr is None else getattr(r, attr)
         if value is None:
             text = "null"
         elif kind == KIND_STR:
-            _check_str(name, value, hi)
-            text = '"' + value + '"'
+            text = str(value)
+            _check_str(name, text, hi)
+            text = '"' + text + '"'
         elif kind == KIND_DEC:
             text = _dec(value, places)
         else:

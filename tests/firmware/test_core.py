@@ -62,15 +62,18 @@ def test_calibrate_from_known_mass() -> None:
 def test_faults_become_flags_not_numbers() -> None:
     """No echo and a saturated cell give nulls with flags and a lowered quality."""
     r = make(distance_mm=None, counts=scale.COUNTS_MAX)
-    assert r.fill_dpct is None and r.weight_g is None
-    assert r.flags & reading.FLAG_NO_ECHO and r.flags & reading.FLAG_LOAD_SATURATED
+    assert r.fill_dpct is None
+    assert r.weight_g is None
+    assert r.flags & reading.FLAG_NO_ECHO
+    assert r.flags & reading.FLAG_LOAD_SATURATED
     assert r.quality == reading.Q_REJECTED
 
 
 def test_values_outside_the_wire_range_are_flagged() -> None:
     """A reading the payload cannot carry whole still goes out, with a flag."""
     r = make(distance_mm=25000, temp_dc=3000)
-    assert r.distance_mm is None and r.temp_dc is None
+    assert r.distance_mm is None
+    assert r.temp_dc is None
     assert r.flags & reading.FLAG_OUT_OF_RANGE
     v1.decode(payload.encode_json(r), "bin-0001", NOW_MS)
 
