@@ -29,13 +29,14 @@ def _coerce(key: str, kind: type, value: Any, from_env: bool) -> Any:  # noqa: P
             return value
         raise ProtocolError(key, "must be true or false", value)
     if kind in (int, float):
+        noun = "an integer" if kind is int else "a number"
         if from_env and isinstance(value, str):
             try:
                 value = kind(value)
             except ValueError:
-                raise ProtocolError(key, f"must be a {kind.__name__}", value) from None
+                raise ProtocolError(key, f"must be {noun}", value) from None
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ProtocolError(key, f"must be a {kind.__name__}", value)
+            raise ProtocolError(key, f"must be {noun}", value)
         if kind is int and isinstance(value, float):
             raise ProtocolError(key, "must be an integer", value)
         return kind(value)
