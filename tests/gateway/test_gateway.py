@@ -18,6 +18,9 @@ from hardware.sim import SimFleet
 from tests.servers import Mosquitto, VictoriaMetrics
 from tests.services import GatewayProcess, Ingest, wait_for
 
+# Readings per bin in the kill test: long enough that both kills land mid-stream.
+PER_BIN = 600
+
 
 def publish_raw(port: int, items: list[tuple[str, bytes]]) -> None:
     """Publish (topic, payload) pairs with QoS 1 and wait for every PUBACK."""
@@ -121,7 +124,7 @@ def test_kill_9_during_stream_loses_nothing(tmp_path: Path, mosquitto: Mosquitto
     gw.start()
     fleet = SimFleet(20, ("127.0.0.1", mosquitto.port), tmp_path / "bins")
     result: list[object] = []
-    runner = threading.Thread(target=lambda: result.append(fleet.run(150, interval_s=0)))
+    runner = threading.Thread(target=lambda: result.append(fleet.run(PER_BIN, interval_s=0)))
     runner.start()
     killed_at: list[int] = []
     try:
@@ -134,9 +137,9 @@ def test_kill_9_during_stream_loses_nothing(tmp_path: Path, mosquitto: Mosquitto
             gw.start(wait_subscribed=True)
         runner.join(timeout=120)
         # Both kills hit while bins were still publishing, or the test proves nothing.
-        assert killed_at[-1] < 20 * 150, killed_at
+        assert killed_at[-1] < 20 * PER_BIN, killed_at
         published = fleet.published
-        assert len(published) == 20 * 150
+        assert len(published) == 20 * PER_BIN
         wait_for(lambda: len(victoria.points()) >= len(published), 120, "all readings stored")
         assert set(victoria.points()) == {(p.bin_id, p.ts_ms) for p in published}
     finally:
