@@ -56,12 +56,14 @@ def test_schema_in_store(ingest: Ingest, victoria: VictoriaMetrics) -> None:
                            ("fill_pct", "distance_mm", "weight_kg", "battery_mv", "temp_c",
                             "quality", "flags", "seq")}
     fill = series["bin_reading_fill_pct"]
-    assert fill["metric"]["bin"] == "bin-a" and fill["metric"]["fw"] == "0.1.0"  # type: ignore[index]
+    assert fill["metric"]["bin"] == "bin-a"
+    assert fill["metric"]["fw"] == "0.1.0"
     assert fill["timestamps"] == [now - 2000]  # the null fill of seq 2 wrote no point
     assert fill["values"] == [40.5]
     assert series["bin_reading_flags"]["values"] == [0, 2]
     state = httpx.get(f"{ingest.url}/api/v1/bins", timeout=10).json()
-    assert state[0]["bin_id"] == "bin-a" and state[0]["seq"] == 2
+    assert state[0]["bin_id"] == "bin-a"
+    assert state[0]["seq"] == 2
 
 
 def test_replayed_batch_changes_nothing(ingest: Ingest, victoria: VictoriaMetrics) -> None:
@@ -73,7 +75,8 @@ def test_replayed_batch_changes_nothing(ingest: Ingest, victoria: VictoriaMetric
     points = victoria.points()
     assert len(points) == 50
     state = httpx.get(f"{ingest.url}/api/v1/bins", timeout=10).json()
-    assert state[0]["seq"] == 49 and state[0]["readings"] == 50
+    assert state[0]["seq"] == 49
+    assert state[0]["readings"] == 50
 
 
 def test_unauthorized_and_invalid(ingest: Ingest, victoria: VictoriaMetrics) -> None:
@@ -90,7 +93,8 @@ def test_unauthorized_and_invalid(ingest: Ingest, victoria: VictoriaMetrics) -> 
     assert post(ingest, b"not json").status_code == 400
     resp = httpx.post(f"{ingest.url}/api/v1/ingest", content=b"\x1f\x8bxx",
                       headers={"Content-Encoding": "gzip", **AUTH}, timeout=10)
-    assert resp.status_code == 400 and resp.json()["error"]["field"] == "body"
+    assert resp.status_code == 400
+    assert resp.json()["error"]["field"] == "body"
     assert victoria.points() == {}
 
 

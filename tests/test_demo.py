@@ -1,0 +1,56 @@
+"""`binfleet demo` on embedded defaults (amqtt + SQLite): runs, ends by itself, loses nothing."""
+
+import re
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.servers import Mosquitto, VictoriaMetrics, env_without_proxies
+
+
+def run_demo(tmp_path: Path, *extra: str) -> str:
+    """Run `binfleet demo --for 8 --bins 5` and return its output."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "binfleet.cli", "demo", "--for", "8", "--bins", "5",
+         "--interval", "0.5", "--data-dir", str(tmp_path / "demo"), *extra],
+        capture_output=True, text=True, timeout=120, env=env_without_proxies(), check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc.stdout
+
+
+def hop(output: str, name: str) -> int:
+    """The count a summary line reports."""
+    m = re.search(rf"^{re.escape(name)}\s+(\d+)$", output, re.MULTILINE)
+    assert m, f"no summary line {name!r} in:\n{output}"
+    return int(m.group(1))
+
+
+def test_demo_with_embedded_defaults(tmp_path: Path) -> None:
+    """Every published reading is in the embedded series store; the summary says so."""
+    out = run_demo(tmp_path)
+    assert "embedded amqtt" in out
+    assert "embedded SQLite series store" in out
+    published = hop(out, "bins published (PUBACK)")
+    assert published > 20
+    assert hop(out, "gateway committed") == published
+    assert hop(out, "cloud_ingest stored") == published
+    assert hop(out, "left in gateway buffer") == 0
+    with sqlite3.connect(tmp_path / "demo" / "series.sqlite3") as db:
+        assert db.execute("SELECT count(*) FROM bin_reading").fetchone()[0] == published
+
+
+def test_demo_with_a_real_broker(tmp_path: Path, mosquitto: Mosquitto) -> None:
+    """--mqtt-url switches to the given broker."""
+    out = run_demo(tmp_path, "--mqtt-url", mosquitto.url)
+    assert f"broker:       {mosquitto.url} (given)" in out
+    assert hop(out, "cloud_ingest stored") == hop(out, "bins published (PUBACK)") > 20
+
+
+def test_demo_with_a_real_store(tmp_path: Path, victoria: VictoriaMetrics) -> None:
+    """--influx-url writes the series through influxdb-client to that store."""
+    out = run_demo(tmp_path, "--influx-url", victoria.url)
+    assert f"InfluxDB v2 write API at {victoria.url}" in out
+    stored = hop(out, "cloud_ingest stored")
+    assert stored == hop(out, "bins published (PUBACK)") > 20
+    assert len(victoria.points()) == stored
