@@ -1,6 +1,7 @@
 """`binfleet demo` on embedded defaults (amqtt + SQLite): runs, ends by itself, loses nothing."""
 
 import re
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -54,3 +55,25 @@ def test_demo_with_a_real_store(tmp_path: Path, victoria: VictoriaMetrics) -> No
     stored = hop(out, "cloud_ingest stored")
     assert stored == hop(out, "bins published (PUBACK)") > 20
     assert len(victoria.points()) == stored
+
+
+def test_demo_ctrl_c_stops_cleanly_and_loses_nothing(tmp_path: Path) -> None:
+    """SIGINT mid-run: exit 0, and everything the bins got a PUBACK for is stored."""
+    with subprocess.Popen(
+        [sys.executable, "-m", "binfleet.cli", "demo", "--bins", "5", "--interval", "0.2",
+         "--data-dir", str(tmp_path / "demo")],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env_without_proxies(),
+    ) as proc:
+        assert proc.stdout is not None
+        lines = []
+        for line in proc.stdout:
+            lines.append(line)
+            if line.strip().startswith("published"):
+                break
+        proc.send_signal(signal.SIGINT)
+        out = "".join(lines) + proc.stdout.read()
+        assert proc.wait(timeout=60) == 0, out
+    published = hop(out, "bins published (PUBACK)")
+    assert published > 0
+    assert hop(out, "cloud_ingest stored") == published
+    assert hop(out, "left in gateway buffer") == 0
