@@ -22,7 +22,19 @@ def _cmd_gateway(args: argparse.Namespace) -> int:
     from gateway import config
     from gateway.service import run_forever
 
-    run_forever(config.load(args.config))
+    cfg = config.load(args.config)
+    if args.action == "dead-letters":
+        from gateway import deadletters
+
+        if args.replay_all or args.replay:
+            ids = deadletters.all_ids(cfg) if args.replay_all else args.replay
+            for line in deadletters.replay(cfg, ids):
+                print(line)
+        else:
+            for line in deadletters.list_letters(cfg, args.limit):
+                print(line)
+        return 0
+    run_forever(cfg)
     return 0
 
 
@@ -67,8 +79,13 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--influx-bucket", default="binfleet")
     d.set_defaults(func=_cmd_demo)
 
-    g = sub.add_parser("gateway", help="run the gateway")
+    g = sub.add_parser("gateway", help="run the gateway, or inspect its dead letters")
+    g.add_argument("action", nargs="?", choices=["run", "dead-letters"], default="run")
     g.add_argument("--config", default=None, help="TOML file with a [gateway] table")
+    g.add_argument("--limit", type=int, default=50, help="dead letters to list")
+    g.add_argument("--replay", type=int, nargs="+", metavar="ID",
+                   help="check these dead letters again and buffer those that now pass")
+    g.add_argument("--replay-all", action="store_true")
     g.set_defaults(func=_cmd_gateway)
 
     i = sub.add_parser("ingest", help="run cloud_ingest")

@@ -12,7 +12,7 @@ shared across threads).
 
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +28,15 @@ CREATE TABLE IF NOT EXISTS readings (
     received_ms INTEGER NOT NULL,
     UNIQUE (bin_id, seq)
 );
+-- Keys of readings cloud_ingest confirmed, kept for the de-duplication window, so a
+-- redelivery after the row left the buffer (gateway restart, bin retry) is recognised.
+CREATE TABLE IF NOT EXISTS forwarded (
+    bin_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    forwarded_ms INTEGER NOT NULL,
+    PRIMARY KEY (bin_id, seq)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS forwarded_age ON forwarded (forwarded_ms);
 CREATE TABLE IF NOT EXISTS dead_letters (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     received_ms INTEGER NOT NULL,
@@ -102,6 +111,12 @@ class Buffer:
             try:
                 for item in items:
                     if isinstance(item, Accepted):
+                        seen = self._db.execute(
+                            "SELECT 1 FROM forwarded WHERE bin_id = ? AND seq = ?",
+                            (item.bin_id, item.seq)).fetchone()
+                        if seen:
+                            duplicates += 1
+                            continue
                         cur = self._db.execute(
                             "INSERT OR IGNORE INTO readings (bin_id, seq, ts_ms, body, received_ms)"
                             " VALUES (?, ?, ?, ?, ?)",
@@ -135,16 +150,58 @@ class Buffer:
         )
         return [Row(*r) for r in cur.fetchall()]
 
-    def delete(self, ids: Sequence[int]) -> None:
-        """Remove forwarded readings."""
+    def forwarded(self, rows: Sequence[Row]) -> None:
+        """Remove readings cloud_ingest confirmed, remembering their keys for de-duplication."""
+        now_ms = int(time.time() * 1000)
         try:
             self._db.execute("BEGIN IMMEDIATE")
-            self._db.executemany("DELETE FROM readings WHERE id = ?", [(i,) for i in ids])
+            self._db.executemany("INSERT OR IGNORE INTO forwarded VALUES (?, ?, ?)",
+                                 [(r.bin_id, r.seq, now_ms) for r in rows])
+            self._db.executemany("DELETE FROM readings WHERE id = ?", [(r.id,) for r in rows])
             self._db.execute("COMMIT")
         except sqlite3.Error as e:
             if self._db.in_transaction:
                 self._db.execute("ROLLBACK")
             raise BufferUnavailable(f"buffer delete failed: {e}") from e
+
+    def prune_forwarded(self, older_than_ms: int) -> int:
+        """Forget forwarded keys older than the de-duplication window; return how many."""
+        try:
+            cur = self._db.execute("DELETE FROM forwarded WHERE forwarded_ms < ?",
+                                   (older_than_ms,))
+        except sqlite3.Error as e:
+            raise BufferUnavailable(f"buffer prune failed: {e}") from e
+        return cur.rowcount
+
+    def replay_dead_letter(self, letter_id: int, check: Callable[[str, bytes], Accepted | Rejected]
+                           ) -> Accepted | Rejected | None:
+        """Check a dead letter again; buffer it if it now passes, else record the new reason.
+
+        Returns None if there is no such dead letter.
+        """
+        row = self._db.execute("SELECT topic, payload FROM dead_letters WHERE id = ?",
+                               (letter_id,)).fetchone()
+        if row is None:
+            return None
+        result = check(row[0], bytes(row[1]))
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            if isinstance(result, Accepted):
+                self._db.execute(
+                    "INSERT OR IGNORE INTO readings (bin_id, seq, ts_ms, body, received_ms)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (result.bin_id, result.seq, result.ts_ms, result.body,
+                     int(time.time() * 1000)))
+                self._db.execute("DELETE FROM dead_letters WHERE id = ?", (letter_id,))
+            else:
+                self._db.execute("UPDATE dead_letters SET field = ?, reason = ? WHERE id = ?",
+                                 (result.field, result.reason, letter_id))
+            self._db.execute("COMMIT")
+        except sqlite3.Error as e:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise BufferUnavailable(f"buffer replay failed: {e}") from e
+        return result
 
     def dead_letter_rows(self, rows: Sequence[Row], field: str, reason: str) -> None:
         """Move buffered readings cloud_ingest rejected for good into dead_letters."""

@@ -16,6 +16,8 @@ Keys (env: BINFLEET_GATEWAY_<KEY>), with defaults:
     http_timeout_s = 30.0
     health_port = 0                      # /healthz and /stats on 127.0.0.1:port; 0 = off
     health_host = "127.0.0.1"
+    dedup_window_s = 86400               # forwarded (bin, seq) keys are remembered this long
+    max_buffer_rows = 5000000            # at this depth intake stops acknowledging (backpressure)
 """
 
 import os
@@ -46,11 +48,13 @@ class GatewayConfig:
     http_timeout_s: float = 30.0
     health_port: int = 0
     health_host: str = "127.0.0.1"
+    dedup_window_s: int = 86400
+    max_buffer_rows: int = 5_000_000
 
     def __post_init__(self) -> None:
         """Check ranges once, at load."""
         self.mqtt_address()
-        for key in ("batch_max", "commit_max"):
+        for key in ("batch_max", "commit_max", "max_buffer_rows", "dedup_window_s"):
             if getattr(self, key) < 1:
                 raise ProtocolError(f"gateway.{key}", "must be >= 1", getattr(self, key))
         if not 0 <= self.commit_window_ms <= 1000:

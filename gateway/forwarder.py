@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 GZIP_LEVEL = 1
 # How long an idle forwarder sleeps before looking at the buffer again.
 IDLE_POLL_S = 0.5
+# How often forwarded keys older than the de-duplication window are forgotten.
+PRUNE_EVERY_S = 60.0
 
 
 class Forwarder:
@@ -40,6 +42,7 @@ class Forwarder:
         self._stop = threading.Event()
         self._batch_max = cfg.batch_max
         self._failures = 0
+        self._last_prune = 0.0
         self._thread = threading.Thread(target=self._run, name="gw-forward", daemon=True)
 
     def start(self) -> None:
@@ -75,10 +78,22 @@ class Forwarder:
                         self._wake.clear()
                         continue
                     pause = self._send(http, buffer, rows)
+                    self._maybe_prune(buffer)
                     if pause > 0:
                         self._stop.wait(pause)
         finally:
             buffer.close()
+
+    def _maybe_prune(self, buffer: Buffer) -> None:
+        now = time.monotonic()
+        if now - self._last_prune < PRUNE_EVERY_S:
+            return
+        self._last_prune = now
+        cutoff = int(time.time() * 1000) - self._cfg.dedup_window_s * 1000
+        try:
+            buffer.prune_forwarded(cutoff)
+        except BufferUnavailable as e:
+            log.error("%s", e)
 
     def _backoff(self, retry_after: str | None = None) -> float:
         self._failures += 1
@@ -109,7 +124,7 @@ class Forwarder:
         status = resp.status_code
         try:
             if 200 <= status < 300:
-                buffer.delete([r.id for r in rows])
+                buffer.forwarded(rows)
                 self._counters.add("forwarded", len(rows))
                 self._counters.add("forward_ms", int((time.monotonic() - started) * 1000))
                 self._failures = 0

@@ -36,6 +36,8 @@ KEEPALIVE_S = 30
 # A commit that failed (disk full, I/O error) is retried after this pause; meanwhile
 # nothing is acknowledged and the broker keeps the messages.
 COMMIT_RETRY_S = 1.0
+# How often the committer counts the buffer to enforce max_buffer_rows.
+DEPTH_CHECK_S = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +47,17 @@ class _Inbound:
     topic: str
     payload: bytes
     generation: int
+
+
+def check_message(topic: str, payload: bytes, now_ms: int) -> Accepted | Rejected:
+    """Validate one telemetry message: a reading to buffer, or a reason to dead-letter it."""
+    try:
+        bin_id = topics.bin_of(topic)
+        r = v1.decode(payload, bin_id, now_ms)
+    except ProtocolError as e:
+        return Rejected(topic, payload, e.field, str(e))
+    body = json.dumps(r.to_wire(), separators=(",", ":"))
+    return Accepted(r.bin_id, r.seq, r.ts_ms, body)
 
 
 class MqttIntake:
@@ -60,6 +73,8 @@ class MqttIntake:
         # Bumped on every (re)connect: a PUBACK is only sent on the connection that
         # delivered the message; after a reconnect the broker redelivers it anyway.
         self._generation = 0
+        self._depth = 0
+        self._depth_checked = 0.0
         self.connected = threading.Event()
         # Set once the broker granted the subscription: from then on the persistent
         # session queues every reading for us, even while we are away.
@@ -122,15 +137,11 @@ class MqttIntake:
         self._queue.put(_Inbound(msg.mid, msg.qos, msg.topic, bytes(msg.payload), self._generation))
 
     def _check(self, m: _Inbound, now_ms: int) -> Accepted | Rejected:
-        try:
-            bin_id = topics.bin_of(m.topic)
-            r = v1.decode(m.payload, bin_id, now_ms)
-        except ProtocolError as e:
-            self._counters.add(f"rejected.{e.field}")
-            log.warning("rejected message on %s: %s", m.topic, e)
-            return Rejected(m.topic, m.payload, e.field, str(e))
-        body = json.dumps(r.to_wire(), separators=(",", ":"))
-        return Accepted(r.bin_id, r.seq, r.ts_ms, body)
+        result = check_message(m.topic, m.payload, now_ms)
+        if isinstance(result, Rejected):
+            self._counters.add(f"rejected.{result.field}")
+            log.warning("rejected message on %s: %s", m.topic, result.reason)
+        return result
 
     def _take_group(self) -> list[_Inbound]:
         try:
@@ -158,10 +169,28 @@ class MqttIntake:
         finally:
             buffer.close()
 
+    def _buffer_full(self, buffer: Buffer) -> bool:
+        now = time.monotonic()
+        if now - self._depth_checked >= DEPTH_CHECK_S or self._depth >= self._cfg.max_buffer_rows:
+            self._depth = buffer.depth()
+            self._depth_checked = now
+            if self._depth >= self._cfg.max_buffer_rows:
+                log.error("buffer holds %d readings (max_buffer_rows %d): not acknowledging "
+                          "until cloud_ingest takes some", self._depth, self._cfg.max_buffer_rows)
+                return True
+        return False
+
     def _commit_and_ack(self, buffer: Buffer, group: list[_Inbound]) -> None:
         now_ms = int(time.time() * 1000)
         checked = [self._check(m, now_ms) for m in group]
         while True:
+            if self._buffer_full(buffer):
+                # Backpressure: acknowledge nothing; the broker keeps the messages and
+                # stops sending once our in-flight window is full.
+                self._counters.add("backpressure_waits")
+                if self._stop.wait(COMMIT_RETRY_S):
+                    return
+                continue
             try:
                 stored, duplicates, dead = buffer.commit(checked)
                 break
@@ -171,6 +200,7 @@ class MqttIntake:
                 log.error("%s; not acknowledging %d messages", e, len(group))
                 if self._stop.wait(COMMIT_RETRY_S):
                     return
+        self._depth += stored
         self._counters.add("committed", stored)
         self._counters.add("duplicates", duplicates)
         self._counters.add("dead_lettered", dead)

@@ -60,6 +60,9 @@ class Mosquitto:
             MOSQUITTO_CONF.read_text()
             + f"\nlistener {self.port} 127.0.0.1\nallow_anonymous true\n"
             + f"persistence_location {self.data}/\nlog_dest file {workdir}/mosquitto.log\n"
+            # Started as root, Mosquitto drops to user `mosquitto`, which cannot write into
+            # pytest's 0700 temp dirs: persistence would silently not be saved.
+            + ("user root\n" if os.geteuid() == 0 else "")
             + extra_conf
         )
         self.proc: subprocess.Popen[bytes] | None = None

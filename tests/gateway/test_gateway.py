@@ -146,3 +146,103 @@ def test_kill_9_during_stream_loses_nothing(tmp_path: Path, mosquitto: Mosquitto
         fleet.stop()
         gw.stop()
         ingest.stop()
+
+
+def test_duplicates_after_forwarding_and_restart_are_dropped(
+        tmp_path: Path, mosquitto: Mosquitto, victoria: VictoriaMetrics) -> None:
+    """The same readings published again after a gateway restart are counted, not forwarded."""
+    ingest = Ingest(tmp_path / "ingest", influx_url=victoria.url)
+    ingest.start()
+    gw = GatewayProcess(tmp_path / "gw", mosquitto.url, ingest.url)
+    gw.start()
+    now = int(time.time() * 1000)
+    items = [("bins/bin-d/telemetry", good("bin-d", i, now - 1000 + i)) for i in range(200)]
+    try:
+        publish_raw(mosquitto.port, items)
+        wait_for(lambda: len(victoria.points()) == 200, 60, "first delivery stored")
+        gw.stop()
+        gw.start()
+        publish_raw(mosquitto.port, items)
+        wait_for(lambda: gw.report().get("counters", {}).get("duplicates") == 200, 60,
+                 "duplicates counted")
+        time.sleep(1.0)
+        stats = httpx.get(f"{ingest.url}/api/v1/stats", timeout=10).json()
+        assert stats["readings"] == 200
+        assert len(victoria.points()) == 200
+    finally:
+        gw.stop()
+        ingest.stop()
+
+
+def test_broker_restart_mid_stream(tmp_path: Path, mosquitto: Mosquitto,
+                                   victoria: VictoriaMetrics) -> None:
+    """Mosquitto is restarted while bins publish: every acknowledged reading lands once."""
+    ingest = Ingest(tmp_path / "ingest", influx_url=victoria.url)
+    ingest.start()
+    gw = GatewayProcess(tmp_path / "gw", mosquitto.url, ingest.url)
+    gw.start()
+    fleet = SimFleet(10, ("127.0.0.1", mosquitto.port), tmp_path / "bins")
+    runner = threading.Thread(target=fleet.run, args=(1000, 0))
+    runner.start()
+    try:
+        wait_for(lambda: len(fleet.published) > 500, 30, "publishing")
+        mosquitto.stop()
+        at_restart = len(fleet.published)
+        time.sleep(1.0)
+        mosquitto.start()
+        runner.join(timeout=240)
+        assert at_restart < 10 * 1000
+        published = fleet.published
+        assert len(published) == 10 * 1000
+        wait_for(lambda: len(victoria.points()) >= len(published), 120, "all readings stored")
+        assert set(victoria.points()) == {(p.bin_id, p.ts_ms) for p in published}
+    finally:
+        fleet.stop()
+        gw.stop()
+        ingest.stop()
+
+
+def test_more_than_1000_queued_while_gateway_is_down(
+        tmp_path: Path, mosquitto: Mosquitto, victoria: VictoriaMetrics) -> None:
+    """5,000 readings arrive while the gateway is stopped; the broker keeps them all for it.
+
+    Mosquitto's default max_queued_messages (1000) would drop 4,000 of them silently;
+    deploy/mosquitto/binfleet.conf raises it.
+    """
+    ingest = Ingest(tmp_path / "ingest", influx_url=victoria.url)
+    ingest.start()
+    gw = GatewayProcess(tmp_path / "gw", mosquitto.url, ingest.url)
+    gw.start()  # creates the persistent session
+    gw.stop()
+    try:
+        fleet = SimFleet(10, ("127.0.0.1", mosquitto.port), tmp_path / "bins")
+        published = fleet.run(500, interval_s=0)
+        gw.start()
+        wait_for(lambda: len(victoria.points()) >= len(published), 120, "backlog stored")
+        assert set(victoria.points()) == {(p.bin_id, p.ts_ms) for p in published}
+    finally:
+        gw.stop()
+        ingest.stop()
+
+
+def test_full_buffer_stops_acknowledging_and_recovers(
+        tmp_path: Path, mosquitto: Mosquitto, victoria: VictoriaMetrics) -> None:
+    """At max_buffer_rows the gateway holds back PUBACKs; nothing is dropped; all lands later."""
+    ingest = Ingest(tmp_path / "ingest", influx_url=victoria.url)  # down at first
+    gw = GatewayProcess(tmp_path / "gw", mosquitto.url, ingest.url,
+                        extra="max_buffer_rows = 300\n")
+    gw.start()
+    try:
+        fleet = SimFleet(5, ("127.0.0.1", mosquitto.port), tmp_path / "bins")
+        published = fleet.run(200, interval_s=0)  # the broker acknowledges; it queues for us
+        wait_for(lambda: gw.report().get("counters", {}).get("backpressure_waits", 0) > 0, 30,
+                 "backpressure")
+        report = gw.report()
+        assert report["depth"] < len(published)
+        assert report["counters"]["acknowledged"] < len(published)
+        ingest.start()
+        wait_for(lambda: len(victoria.points()) >= len(published), 120, "all stored")
+        assert set(victoria.points()) == {(p.bin_id, p.ts_ms) for p in published}
+    finally:
+        gw.stop()
+        ingest.stop()
