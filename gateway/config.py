@@ -5,6 +5,9 @@ Keys (env: BINFLEET_GATEWAY_<KEY>), with defaults:
     gateway_id = "gw-1"                  # names this gateway in batches and its MQTT client id
     mqtt_url = "mqtt://127.0.0.1:1883"   # broker; mqtt://host:port
     topic = "bins/+/telemetry"           # subscription, QoS 1, persistent session
+    mqtt_protocol = "3.1.1"              # "3.1.1" or "5"
+    session_expiry_s = 3600              # MQTT 5: how long the broker keeps our session offline
+    shared_group = ""                    # MQTT 5: join $share/{group}/{topic} with other gateways
     buffer_path = "gateway-buffer.sqlite3"   # SQLite (WAL) durable buffer and dead letters
     ingest_url = "http://127.0.0.1:8080/api/v1/ingest"
     ingest_token = ""                    # bearer token cloud_ingest knows (hashed) for this gateway
@@ -37,6 +40,9 @@ class GatewayConfig:
     gateway_id: str = "gw-1"
     mqtt_url: str = "mqtt://127.0.0.1:1883"
     topic: str = "bins/+/telemetry"
+    mqtt_protocol: str = "3.1.1"
+    session_expiry_s: int = 3600
+    shared_group: str = ""
     buffer_path: str = "gateway-buffer.sqlite3"
     ingest_url: str = "http://127.0.0.1:8080/api/v1/ingest"
     ingest_token: str = ""
@@ -54,6 +60,14 @@ class GatewayConfig:
     def __post_init__(self) -> None:
         """Check ranges once, at load."""
         self.mqtt_address()
+        if self.mqtt_protocol not in ("3.1.1", "5"):
+            raise ProtocolError("gateway.mqtt_protocol", 'must be "3.1.1" or "5"',
+                                self.mqtt_protocol)
+        if self.shared_group and self.mqtt_protocol != "5":
+            raise ProtocolError("gateway.shared_group", 'needs mqtt_protocol = "5"')
+        if self.shared_group and any(c in self.shared_group for c in "/+#"):
+            raise ProtocolError("gateway.shared_group", "must not contain / + #",
+                                self.shared_group)
         for key in ("batch_max", "commit_max", "max_buffer_rows", "dedup_window_s"):
             if getattr(self, key) < 1:
                 raise ProtocolError(f"gateway.{key}", "must be >= 1", getattr(self, key))
@@ -62,6 +76,12 @@ class GatewayConfig:
                                 self.commit_window_ms)
         if not 0 < self.retry_min_s <= self.retry_max_s:
             raise ProtocolError("gateway.retry_min_s", "must be > 0 and <= retry_max_s")
+
+    def subscription(self) -> str:
+        """Return the topic filter to subscribe to (shared if shared_group is set)."""
+        if self.shared_group:
+            return f"$share/{self.shared_group}/{self.topic}"
+        return self.topic
 
     def mqtt_address(self) -> tuple[str, int]:
         """Return (host, port) of mqtt_url."""

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from gateway.buffer import Accepted, Buffer, Rejected
@@ -36,6 +38,8 @@ KEEPALIVE_S = 30
 # A commit that failed (disk full, I/O error) is retried after this pause; meanwhile
 # nothing is acknowledged and the broker keeps the messages.
 COMMIT_RETRY_S = 1.0
+# MQTT 5 Receive Maximum: as many unacknowledged messages as a few group commits take.
+RECEIVE_MAXIMUM = 1000
 # How often the committer counts the buffer to enforce max_buffer_rows.
 DEPTH_CHECK_S = 1.0
 
@@ -79,12 +83,20 @@ class MqttIntake:
         # Set once the broker granted the subscription: from then on the persistent
         # session queues every reading for us, even while we are away.
         self.subscribed = threading.Event()
+        v5 = cfg.mqtt_protocol == "5"
         self._client = mqtt.Client(
             callback_api_version=CallbackAPIVersion.VERSION2,
             client_id=f"binfleet-gateway-{cfg.gateway_id}",
-            clean_session=False,
-            protocol=mqtt.MQTTv311,
+            # MQTT 5 sets clean start and session expiry on CONNECT instead.
+            clean_session=None if v5 else False,
+            protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311,
         )
+        self._connect_properties: Properties | None = None
+        if v5:
+            self._connect_properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+            self._connect_properties.SessionExpiryInterval = cfg.session_expiry_s
+            # Unacknowledged messages the broker may have in flight to us at once.
+            self._connect_properties.ReceiveMaximum = RECEIVE_MAXIMUM
         self._client.manual_ack_set(True)
         self._client.suppress_exceptions = True
         self._client.reconnect_delay_set(RECONNECT_MIN_S, RECONNECT_MAX_S)
@@ -99,7 +111,11 @@ class MqttIntake:
         """Connect (in the background, with retries) and start committing."""
         host, port = self._cfg.mqtt_address()
         self._committer.start()
-        self._client.connect_async(host, port, keepalive=KEEPALIVE_S)
+        if self._connect_properties is not None:
+            self._client.connect_async(host, port, keepalive=KEEPALIVE_S, clean_start=False,
+                                       properties=self._connect_properties)
+        else:
+            self._client.connect_async(host, port, keepalive=KEEPALIVE_S)
         self._client.loop_start()
 
     def stop(self) -> None:
@@ -115,14 +131,15 @@ class MqttIntake:
             log.warning("broker refused connection: %s", reason)
             return
         self._generation += 1
-        client.subscribe(self._cfg.topic, qos=1)
+        client.subscribe(self._cfg.subscription(), qos=1)
         self.connected.set()
         log.info("connected to broker (session present: %s)", flags.session_present)
 
     def _on_subscribe(self, client: mqtt.Client, userdata: object, mid: int,
                       reasons: list[ReasonCode], properties: object) -> None:
         if any(r.is_failure for r in reasons):
-            log.error("broker refused subscription to %s: %s", self._cfg.topic, reasons)
+            log.error("broker refused subscription to %s: %s", self._cfg.subscription(),
+                      reasons)
             return
         self.subscribed.set()
 

@@ -251,3 +251,39 @@ def test_full_buffer_stops_acknowledging_and_recovers(
     finally:
         gw.stop()
         ingest.stop()
+
+
+def test_two_gateways_on_a_shared_subscription_one_killed(
+        tmp_path: Path, mosquitto: Mosquitto, victoria: VictoriaMetrics) -> None:
+    """MQTT 5 shared subscription: two gateways split the load; one is SIGKILLed mid-stream
+    and restarted with its id, and every reading lands exactly once."""
+    ingest = Ingest(tmp_path / "ingest", influx_url=victoria.url)
+    ingest.start()
+    shared = 'mqtt_protocol = "5"\nshared_group = "gw"\nsession_expiry_s = 300\n'
+    a = GatewayProcess(tmp_path / "a", mosquitto.url, ingest.url, gateway_id="a", extra=shared)
+    b = GatewayProcess(tmp_path / "b", mosquitto.url, ingest.url, gateway_id="b", extra=shared)
+    a.start()
+    b.start()
+    fleet = SimFleet(10, ("127.0.0.1", mosquitto.port), tmp_path / "bins")
+    runner = threading.Thread(target=fleet.run, args=(1000, 0))
+    runner.start()
+    try:
+        wait_for(lambda: len(fleet.published) > 2000, 30, "publishing")
+        a.kill()
+        at_kill = len(fleet.published)
+        time.sleep(0.5)
+        a.start()
+        runner.join(timeout=240)
+        assert at_kill < 10_000
+        published = fleet.published
+        assert len(published) == 10_000
+        wait_for(lambda: len(victoria.points()) >= len(published), 120, "all readings stored")
+        assert set(victoria.points()) == {(p.bin_id, p.ts_ms) for p in published}
+        # Both members took a share after the restart.
+        assert a.report()["counters"].get("committed", 0) > 0
+        assert b.report()["counters"].get("committed", 0) > 0
+    finally:
+        fleet.stop()
+        a.stop()
+        b.stop()
+        ingest.stop()
