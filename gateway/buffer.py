@@ -226,6 +226,11 @@ class Buffer:
         """Return how many readings wait to be forwarded."""
         return int(self._db.execute("SELECT count(*) FROM readings").fetchone()[0])
 
+    def oldest_received_ms(self) -> int | None:
+        """Return when the oldest buffered reading was received, or None if empty."""
+        row = self._db.execute("SELECT received_ms FROM readings ORDER BY id LIMIT 1").fetchone()
+        return None if row is None else int(row[0])
+
     def dead_letters(self, limit: int = 100) -> list[tuple[int, int, str, bytes, str, str]]:
         """Return the newest dead letters: (id, received_ms, topic, payload, field, reason)."""
         cur = self._db.execute(

@@ -127,6 +127,7 @@ class Forwarder:
                 buffer.forwarded(rows)
                 self._counters.add("forwarded", len(rows))
                 self._counters.add("forward_ms", int((time.monotonic() - started) * 1000))
+                self._counters.add("forward_batches")
                 self._failures = 0
                 self._batch_max = min(self._cfg.batch_max, self._batch_max * 2)
                 return 0.0

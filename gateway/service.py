@@ -14,6 +14,7 @@ from gateway.config import GatewayConfig
 from gateway.forwarder import Forwarder
 from gateway.health import HealthServer
 from gateway.intake import MqttIntake
+from gateway.metrics import registry_for, render
 from gateway.stats import Counters
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,9 @@ class Gateway:
         self.forwarder = Forwarder(cfg, self.counters, wake)
         self.health: HealthServer | None = None
         if cfg.health_port:
-            self.health = HealthServer(cfg.health_host, cfg.health_port, self.report)
+            registry = registry_for(self.counters, self._depth_and_age)
+            self.health = HealthServer(cfg.health_host, cfg.health_port, self.report,
+                                       lambda: render(registry))
 
     def start(self) -> None:
         """Start forwarding what is buffered, then take new messages."""
@@ -56,6 +59,13 @@ class Gateway:
             "depth": self.depth(),
             "counters": self.counters.snapshot(),
         }
+
+    def _depth_and_age(self) -> tuple[int, int | None]:
+        b = Buffer(self.cfg.buffer_path)
+        try:
+            return b.depth(), b.oldest_received_ms()
+        finally:
+            b.close()
 
     def depth(self) -> int:
         """Return readings buffered and not yet confirmed by cloud_ingest."""

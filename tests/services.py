@@ -115,6 +115,12 @@ class GatewayProcess(Service):
         except OSError:
             return {}
 
+    def metrics(self) -> str:
+        """Return the gateway's /metrics text."""
+        url = f"http://127.0.0.1:{self.health_port}/metrics"
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return str(r.read().decode())
+
     def start(self, wait_subscribed: bool = True) -> None:
         """Start; by default wait until the broker granted the subscription."""
         super().start()

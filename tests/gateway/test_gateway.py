@@ -5,6 +5,7 @@ VictoriaMetrics exactly once; every bad message is a dead letter with its reason
 """
 
 import json
+import re
 import sqlite3
 import threading
 import time
@@ -89,6 +90,10 @@ def test_bad_messages_are_dead_lettered_and_good_ones_stored(
         counters = gw.report()["counters"]
         assert counters["rejected.payload"] == 4
         assert counters["committed"] == 60
+        metrics = gw.metrics()
+        assert 'binfleet_gateway_rejected_total{field="payload"} 4.0' in metrics
+        assert 'binfleet_gateway_rejected_total{field="weight_kg"} 1.0' in metrics
+        assert "binfleet_gateway_committed_total 60.0" in metrics
     finally:
         gw.stop()
         ingest.stop()
@@ -106,6 +111,11 @@ def test_ingest_down_then_back_loses_nothing_and_doubles_nothing(
         assert len(published) == 10_000
         wait_for(lambda: gw.report().get("depth") == len(published), 60, "all buffered")
         assert gw.report()["counters"].get("forward_errors", 0) > 0
+        metrics = gw.metrics()
+        assert "binfleet_gateway_buffer_depth 10000.0" in metrics
+        age = re.search(r"^binfleet_gateway_buffer_oldest_age_seconds (\S+)$", metrics, re.M)
+        assert age is not None
+        assert float(age.group(1)) > 0
         ingest.start()
         wait_for(lambda: gw.report().get("depth") == 0, 90, "buffer drained")
         assert set(victoria.points()) == {(p.bin_id, p.ts_ms) for p in published}
