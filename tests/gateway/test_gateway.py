@@ -16,6 +16,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from hardware.sim import SimFleet
+from tests.faultproxy import FaultProxy
 from tests.servers import Mosquitto, VictoriaMetrics
 from tests.services import GatewayProcess, Ingest, wait_for
 
@@ -296,4 +297,39 @@ def test_two_gateways_on_a_shared_subscription_one_killed(
         fleet.stop()
         a.stop()
         b.stop()
+        ingest.stop()
+
+
+def test_uplink_slowed_cut_and_reset_mid_batch(
+        tmp_path: Path, mosquitto: Mosquitto, victoria: VictoriaMetrics) -> None:
+    """Through a faulty uplink (slow, cut mid-request, reset after the far side wrote, refused):
+    no reading lost and none doubled in the store, though cloud_ingest saw some twice."""
+    ingest = Ingest(tmp_path / "ingest", influx_url=victoria.url)
+    ingest.start()
+    proxy = FaultProxy(ingest.port)
+    proxy.start()
+    gw = GatewayProcess(tmp_path / "gw", mosquitto.url, f"http://127.0.0.1:{proxy.port}",
+                        extra="batch_max = 200\nhttp_timeout_s = 5.0\n")
+    gw.start()
+    fleet = SimFleet(10, ("127.0.0.1", mosquitto.port), tmp_path / "bins")
+    runner = threading.Thread(target=fleet.run, args=(400, 0.002))
+    runner.start()
+    try:
+        for mode in ("slow", "cut_request", "pass", "drop_response", "refuse", "drop_response"):
+            proxy.mode = mode
+            time.sleep(1.5)
+        proxy.mode = "pass"
+        runner.join(timeout=120)
+        published = fleet.published
+        assert len(published) == 4000
+        wait_for(lambda: len(victoria.points()) >= len(published), 120, "all readings stored")
+        assert set(victoria.points()) == {(p.bin_id, p.ts_ms) for p in published}
+        stats = httpx.get(f"{ingest.url}/api/v1/stats", timeout=10).json()
+        assert proxy.faults > 0
+        # drop_response made the gateway resend batches cloud_ingest had already written.
+        assert stats["readings"] > len(published)
+    finally:
+        fleet.stop()
+        gw.stop()
+        proxy.stop()
         ingest.stop()
