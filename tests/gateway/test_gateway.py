@@ -4,15 +4,19 @@ The oracle is the store: every reading the broker acknowledged to a publisher is
 VictoriaMetrics exactly once; every bad message is a dead letter with its reason.
 """
 
+import errno
 import json
 import re
 import sqlite3
+import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import paho.mqtt.client as mqtt
+import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from hardware.sim import SimFleet
@@ -332,4 +336,63 @@ def test_uplink_slowed_cut_and_reset_mid_batch(
         fleet.stop()
         gw.stop()
         proxy.stop()
+        ingest.stop()
+
+
+@pytest.fixture
+def tiny_fs(tmp_path: Path) -> Iterator[Path]:
+    """An 8 MB tmpfs for the gateway's buffer, so a test can fill it."""
+    mnt = tmp_path / "tinyfs"
+    mnt.mkdir()
+    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mnt)],
+                          capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here (needs root): {proc.stderr.strip()}")
+    yield mnt
+    subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def fill_disk(path: Path) -> None:
+    """Write a file until not one more byte fits on its file system."""
+    with open(path, "wb", buffering=0) as f:
+        chunk = 65536
+        while chunk >= 1:
+            try:
+                f.write(b"\0" * chunk)
+            except OSError as e:
+                if e.errno != errno.ENOSPC:
+                    raise
+                chunk //= 2
+
+
+def test_disk_full_stops_acknowledging_and_recovers(
+        tmp_path: Path, tiny_fs: Path, mosquitto: Mosquitto, victoria: VictoriaMetrics) -> None:
+    """Buffer file system full: commits fail, nothing is acknowledged, the reason is logged;
+    once space returns everything arrives."""
+    ingest = Ingest(tmp_path / "ingest", influx_url=victoria.url)
+    ingest.start()
+    gw = GatewayProcess(tmp_path / "gw", mosquitto.url, ingest.url)
+    gw.buffer_path = tiny_fs / "buffer.sqlite3"
+    gw.config.write_text(gw.config.read_text().replace(
+        str(tmp_path / "gw" / "buffer.sqlite3"), str(gw.buffer_path)))
+    gw.start()
+    fleet = SimFleet(5, ("127.0.0.1", mosquitto.port), tmp_path / "bins")
+    try:
+        first = fleet.run(100, interval_s=0)
+        wait_for(lambda: len(victoria.points()) == len(first), 60, "first readings stored")
+        fill_disk(tiny_fs / "filler.bin")
+        acked_before = gw.report()["counters"]["acknowledged"]
+        fleet2 = SimFleet(5, ("127.0.0.1", mosquitto.port), tmp_path / "bins", prefix="late")
+        second = fleet2.run(100, interval_s=0)  # the broker holds these for the gateway
+        wait_for(lambda: gw.report()["counters"].get("commit_failures", 0) > 0, 30,
+                 "commit failures")
+        time.sleep(1.0)
+        assert gw.report()["counters"]["acknowledged"] == acked_before
+        assert "database or disk is full" in gw.log.read_text()
+        (tiny_fs / "filler.bin").unlink()
+        expected = {(p.bin_id, p.ts_ms) for p in [*first, *second]}
+        wait_for(lambda: len(victoria.points()) >= len(expected), 60, "all readings stored")
+        assert set(victoria.points()) == expected
+    finally:
+        gw.stop()
         ingest.stop()
