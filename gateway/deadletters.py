@@ -7,8 +7,8 @@ the buffer (and on to cloud_ingest), otherwise its reason is updated.
 import time
 
 from gateway.buffer import Accepted, Buffer
+from gateway.committer import check_message
 from gateway.config import GatewayConfig
-from gateway.intake import check_message
 
 
 def list_letters(cfg: GatewayConfig, limit: int) -> list[str]:

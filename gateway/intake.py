@@ -1,19 +1,15 @@
-"""MQTT intake: receive, validate, group-commit to the buffer, and only then acknowledge.
+"""MQTT intake: paho-mqtt with a persistent session and manual acknowledgement.
 
-paho-mqtt runs its network loop in its own thread; `on_message` only queues the
-message. The committer thread takes what has queued within a short window,
-validates each message (protocol.v1), commits the group in one transaction and
-then sends the PUBACKs (paho's manual acknowledgement). A crash before the
-commit leaves the messages unacknowledged in the broker's persistent session,
-which delivers them again.
+paho runs its network loop in its own thread; `on_message` only hands the message
+to the committer (gateway.committer), which sends the PUBACK through `ack()` once
+the message is committed. A PUBACK goes only on the connection that delivered the
+message: after a reconnect the broker redelivers it anyway, and the redelivery is
+acknowledged instead.
 """
 
-import json
 import logging
-import queue
 import threading
-import time
-from dataclasses import dataclass
+from typing import cast
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -21,12 +17,10 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from gateway.buffer import Accepted, Buffer, Rejected
+from gateway.buffer import Accepted, Rejected
+from gateway.committer import Committer, Inbound
 from gateway.config import GatewayConfig
-from gateway.errors import BufferUnavailable
 from gateway.stats import Counters
-from protocol import topics, v1
-from protocol.errors import ProtocolError
 
 log = logging.getLogger(__name__)
 
@@ -35,50 +29,21 @@ RECONNECT_MIN_S = 1
 RECONNECT_MAX_S = 10
 # Keepalive: the broker drops us (and we notice a dead broker) after 1.5 x this.
 KEEPALIVE_S = 30
-# A commit that failed (disk full, I/O error) is retried after this pause; meanwhile
-# nothing is acknowledged and the broker keeps the messages.
-COMMIT_RETRY_S = 1.0
 # MQTT 5 Receive Maximum: as many unacknowledged messages as a few group commits take.
 RECEIVE_MAXIMUM = 1000
-# How often the committer counts the buffer to enforce max_buffer_rows.
-DEPTH_CHECK_S = 1.0
-
-
-@dataclass(frozen=True, slots=True)
-class _Inbound:
-    mid: int
-    qos: int
-    topic: str
-    payload: bytes
-    generation: int
-
-
-def check_message(topic: str, payload: bytes, now_ms: int) -> Accepted | Rejected:
-    """Validate one telemetry message: a reading to buffer, or a reason to dead-letter it."""
-    try:
-        bin_id = topics.bin_of(topic)
-        r = v1.decode(payload, bin_id, now_ms)
-    except ProtocolError as e:
-        return Rejected(topic, payload, e.field, str(e))
-    body = json.dumps(r.to_wire(), separators=(",", ":"))
-    return Accepted(r.bin_id, r.seq, r.ts_ms, body)
 
 
 class MqttIntake:
-    """Owns the paho client and the committer thread."""
+    """Owns the paho client; acknowledges what the committer has made durable."""
 
-    def __init__(self, cfg: GatewayConfig, counters: Counters, wake_forwarder: threading.Event):
+    def __init__(self, cfg: GatewayConfig, counters: Counters, committer: Committer) -> None:
         """Prepare the client; nothing connects before start()."""
         self._cfg = cfg
         self._counters = counters
-        self._wake_forwarder = wake_forwarder
-        self._queue: queue.Queue[_Inbound] = queue.Queue()
-        self._stop = threading.Event()
-        # Bumped on every (re)connect: a PUBACK is only sent on the connection that
-        # delivered the message; after a reconnect the broker redelivers it anyway.
+        self._committer = committer
+        self._stopping = threading.Event()
+        # Bumped on every (re)connect; a token is (generation, mid, qos).
         self._generation = 0
-        self._depth = 0
-        self._depth_checked = 0.0
         self.connected = threading.Event()
         # Set once the broker granted the subscription: from then on the persistent
         # session queues every reading for us, even while we are away.
@@ -98,19 +63,17 @@ class MqttIntake:
             # Unacknowledged messages the broker may have in flight to us at once.
             self._connect_properties.ReceiveMaximum = RECEIVE_MAXIMUM
         self._client.manual_ack_set(True)
+        # A bug in a callback must not kill the network loop (as Home Assistant does).
         self._client.suppress_exceptions = True
         self._client.reconnect_delay_set(RECONNECT_MIN_S, RECONNECT_MAX_S)
         self._client.on_connect = self._on_connect
         self._client.on_disconnect = self._on_disconnect
         self._client.on_message = self._on_message
         self._client.on_subscribe = self._on_subscribe
-        self._committer = threading.Thread(target=self._run_committer, name="gw-commit",
-                                           daemon=True)
 
     def start(self) -> None:
-        """Connect (in the background, with retries) and start committing."""
+        """Connect in the background, with retries."""
         host, port = self._cfg.mqtt_address()
-        self._committer.start()
         if self._connect_properties is not None:
             self._client.connect_async(host, port, keepalive=KEEPALIVE_S, clean_start=False,
                                        properties=self._connect_properties)
@@ -119,11 +82,17 @@ class MqttIntake:
         self._client.loop_start()
 
     def stop(self) -> None:
-        """Disconnect and stop; unacknowledged messages stay with the broker."""
-        self._stop.set()
+        """Disconnect; unacknowledged messages stay with the broker."""
+        self._stopping.set()
         self._client.disconnect()
         self._client.loop_stop()
-        self._committer.join(timeout=10)
+
+    def ack(self, token: object, result: Accepted | Rejected) -> None:
+        """Send the PUBACK for a committed message, if its connection is still the current one."""
+        generation, mid, qos = cast(tuple[int, int, int], token)
+        if generation == self._generation:
+            self._client.ack(mid, qos)
+            self._counters.add("acknowledged")
 
     def _on_connect(self, client: mqtt.Client, userdata: object, flags: mqtt.ConnectFlags,
                     reason: ReasonCode, properties: object) -> None:
@@ -146,86 +115,9 @@ class MqttIntake:
     def _on_disconnect(self, client: mqtt.Client, userdata: object, flags: object,
                        reason: ReasonCode, properties: object) -> None:
         self.connected.clear()
-        if not self._stop.is_set():
+        if not self._stopping.is_set():
             log.warning("broker connection lost: %s; reconnecting", reason)
 
     def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
-        self._counters.add("received")
-        self._queue.put(_Inbound(msg.mid, msg.qos, msg.topic, bytes(msg.payload), self._generation))
-
-    def _check(self, m: _Inbound, now_ms: int) -> Accepted | Rejected:
-        result = check_message(m.topic, m.payload, now_ms)
-        if isinstance(result, Rejected):
-            self._counters.add(f"rejected.{result.field}")
-            log.warning("rejected message on %s: %s", m.topic, result.reason)
-        return result
-
-    def _take_group(self) -> list[_Inbound]:
-        try:
-            first = self._queue.get(timeout=0.2)
-        except queue.Empty:
-            return []
-        group = [first]
-        deadline = time.monotonic() + self._cfg.commit_window_ms / 1000
-        while len(group) < self._cfg.commit_max:
-            remaining = deadline - time.monotonic()
-            try:
-                group.append(self._queue.get(timeout=remaining) if remaining > 0
-                             else self._queue.get_nowait())
-            except queue.Empty:
-                break
-        return group
-
-    def _run_committer(self) -> None:
-        buffer = Buffer(self._cfg.buffer_path)
-        try:
-            while not self._stop.is_set():
-                group = self._take_group()
-                if group:
-                    self._commit_and_ack(buffer, group)
-        finally:
-            buffer.close()
-
-    def _buffer_full(self, buffer: Buffer) -> bool:
-        now = time.monotonic()
-        if now - self._depth_checked >= DEPTH_CHECK_S or self._depth >= self._cfg.max_buffer_rows:
-            self._depth = buffer.depth()
-            self._depth_checked = now
-            if self._depth >= self._cfg.max_buffer_rows:
-                log.error("buffer holds %d readings (max_buffer_rows %d): not acknowledging "
-                          "until cloud_ingest takes some", self._depth, self._cfg.max_buffer_rows)
-                return True
-        return False
-
-    def _commit_and_ack(self, buffer: Buffer, group: list[_Inbound]) -> None:
-        now_ms = int(time.time() * 1000)
-        checked = [self._check(m, now_ms) for m in group]
-        while True:
-            if self._buffer_full(buffer):
-                # Backpressure: acknowledge nothing; the broker keeps the messages and
-                # stops sending once our in-flight window is full.
-                self._counters.add("backpressure_waits")
-                if self._stop.wait(COMMIT_RETRY_S):
-                    return
-                continue
-            try:
-                stored, duplicates, dead = buffer.commit(checked)
-                break
-            except BufferUnavailable as e:
-                # Say why, acknowledge nothing, retry: the broker holds the messages.
-                self._counters.add("commit_failures")
-                log.error("%s; not acknowledging %d messages", e, len(group))
-                if self._stop.wait(COMMIT_RETRY_S):
-                    return
-        self._depth += stored
-        self._counters.add("committed", stored)
-        self._counters.add("duplicates", duplicates)
-        self._counters.add("dead_lettered", dead)
-        self._wake_forwarder.set()
-        generation = self._generation
-        acked = 0
-        for m in group:
-            if m.generation == generation:
-                self._client.ack(m.mid, m.qos)
-                acked += 1
-        self._counters.add("acknowledged", acked)
+        self._committer.submit(Inbound(msg.topic, bytes(msg.payload), self,
+                                       (self._generation, msg.mid, msg.qos)))

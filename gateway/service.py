@@ -10,6 +10,7 @@ import threading
 import time
 
 from gateway.buffer import Buffer
+from gateway.committer import Committer
 from gateway.config import GatewayConfig
 from gateway.forwarder import Forwarder
 from gateway.health import HealthServer
@@ -29,7 +30,8 @@ class Gateway:
         self.counters = Counters()
         Buffer(cfg.buffer_path).close()  # create schema before two threads race for it
         wake = threading.Event()
-        self.intake = MqttIntake(cfg, self.counters, wake)
+        self.committer = Committer(cfg, self.counters, wake)
+        self.intake = MqttIntake(cfg, self.counters, self.committer)
         self.forwarder = Forwarder(cfg, self.counters, wake)
         self.health: HealthServer | None = None
         if cfg.health_port:
@@ -40,6 +42,7 @@ class Gateway:
     def start(self) -> None:
         """Start forwarding what is buffered, then take new messages."""
         self.forwarder.start()
+        self.committer.start()
         self.intake.start()
         if self.health is not None:
             self.health.start()
@@ -49,6 +52,7 @@ class Gateway:
         if self.health is not None:
             self.health.stop()
         self.intake.stop()
+        self.committer.stop()
         self.forwarder.stop(drain_s)
 
     def report(self) -> dict[str, object]:

@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 from gateway.buffer import Accepted, Buffer, Rejected
-from gateway.intake import check_message
+from gateway.committer import check_message
 
 
 def acc(seq: int, bin_id: str = "bin-1") -> Accepted:
