@@ -48,10 +48,17 @@ class Inbound:
     token: object
 
 
+SERIAL_PREFIX = "serial:"
+
+
 def check_message(topic: str, payload: bytes, now_ms: int) -> Accepted | Rejected:
-    """Validate one telemetry message: a reading to buffer, or a reason to dead-letter it."""
+    """Validate one telemetry message: a reading to buffer, or a reason to dead-letter it.
+
+    `topic` is an MQTT topic, whose bin id the payload must match, or `serial:<port>`
+    for a wired bin (the port names no bin).
+    """
     try:
-        bin_id = topics.bin_of(topic)
+        bin_id = None if topic.startswith(SERIAL_PREFIX) else topics.bin_of(topic)
         r = v1.decode(payload, bin_id, now_ms)
     except ProtocolError as e:
         return Rejected(topic, payload, e.field, str(e))

@@ -19,6 +19,8 @@ Keys (env: BINFLEET_GATEWAY_<KEY>), with defaults:
     http_timeout_s = 30.0
     health_port = 0                      # /healthz and /stats on 127.0.0.1:port; 0 = off
     health_host = "127.0.0.1"
+    serial_ports = []                    # serial intake, e.g. ["/dev/ttyUSB0"] (pyserial URLs too)
+    serial_baud = 115200
     dedup_window_s = 86400               # forwarded (bin, seq) keys are remembered this long
     max_buffer_rows = 5000000            # at this depth intake stops acknowledging (backpressure)
 """
@@ -54,6 +56,8 @@ class GatewayConfig:
     http_timeout_s: float = 30.0
     health_port: int = 0
     health_host: str = "127.0.0.1"
+    serial_ports: tuple[str, ...] = ()
+    serial_baud: int = 115200
     dedup_window_s: int = 86400
     max_buffer_rows: int = 5_000_000
 

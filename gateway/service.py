@@ -16,6 +16,7 @@ from gateway.forwarder import Forwarder
 from gateway.health import HealthServer
 from gateway.intake import MqttIntake
 from gateway.metrics import registry_for, render
+from gateway.serial_intake import SerialIntake
 from gateway.stats import Counters
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ class Gateway:
         wake = threading.Event()
         self.committer = Committer(cfg, self.counters, wake)
         self.intake = MqttIntake(cfg, self.counters, self.committer)
+        self.serial = SerialIntake(cfg, self.counters, self.committer)
         self.forwarder = Forwarder(cfg, self.counters, wake)
         self.health: HealthServer | None = None
         if cfg.health_port:
@@ -44,6 +46,7 @@ class Gateway:
         self.forwarder.start()
         self.committer.start()
         self.intake.start()
+        self.serial.start()
         if self.health is not None:
             self.health.start()
 
@@ -52,6 +55,7 @@ class Gateway:
         if self.health is not None:
             self.health.stop()
         self.intake.stop()
+        self.serial.stop()
         self.committer.stop()
         self.forwarder.stop(drain_s)
 

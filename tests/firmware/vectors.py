@@ -5,7 +5,7 @@ Run under CPython (imported by tests) and under MicroPython WebAssembly
 Only MicroPython-compatible code belongs here.
 """
 
-from firmware.core import fill, payload, reading, scale
+from firmware.core import fill, frame, payload, reading, scale
 from firmware.core.seq import SeqCounter
 
 GEOMETRIES = ((1000, 150, 250), (1200, 0, 0), (800, 300, 200), (1, 0, 0))
@@ -34,9 +34,12 @@ def lines(seq_path):
         c = COUNTS[i % len(COUNTS)]
         r = reading.make_reading(cfg, seqs.next(), ts + i * 60000, i % 3 != 0, d, c,
                                  3000 + i, -400 + 97 * i)
-        yield payload.encode_json(r).decode()
+        body = payload.encode_json(r)
+        yield body.decode()
+        yield frame.encode(body).decode().strip()
     again = SeqCounter(seq_path, lease=4)
     yield "seq after reboot %d" % again.next()
+    yield "reply %r" % (frame.parse_reply(b"ACK bin-0001 7\n"),)
 
 
 def main(seq_path):
