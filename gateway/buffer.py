@@ -47,6 +47,12 @@ CREATE TABLE IF NOT EXISTS dead_letters (
 );
 """
 
+_INSERT_NEW = """
+INSERT OR IGNORE INTO readings (bin_id, seq, ts_ms, body, received_ms)
+SELECT ?, ?, ?, ?, ?
+WHERE NOT EXISTS (SELECT 1 FROM forwarded WHERE bin_id = ? AND seq = ?)
+"""
+
 # Writers wait this long for the other thread's transaction before failing.
 _BUSY_TIMEOUT_MS = 10_000
 # A dead-lettered payload keeps at most this many bytes (a 1 MB junk message is evidence,
@@ -105,35 +111,21 @@ class Buffer:
         Raises BufferUnavailable when the disk refuses the write; then nothing is stored.
         """
         now_ms = int(time.time() * 1000)
-        stored = duplicates = dead = 0
+        accepted = [(i.bin_id, i.seq, i.ts_ms, i.body, now_ms, i.bin_id, i.seq)
+                    for i in items if isinstance(i, Accepted)]
+        rejected = [(now_ms, i.topic, i.payload[:DEAD_LETTER_KEEP_BYTES], i.field, i.reason)
+                    for i in items if isinstance(i, Rejected)]
         try:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                for item in items:
-                    if isinstance(item, Accepted):
-                        seen = self._db.execute(
-                            "SELECT 1 FROM forwarded WHERE bin_id = ? AND seq = ?",
-                            (item.bin_id, item.seq)).fetchone()
-                        if seen:
-                            duplicates += 1
-                            continue
-                        cur = self._db.execute(
-                            "INSERT OR IGNORE INTO readings (bin_id, seq, ts_ms, body, received_ms)"
-                            " VALUES (?, ?, ?, ?, ?)",
-                            (item.bin_id, item.seq, item.ts_ms, item.body, now_ms),
-                        )
-                        if cur.rowcount:
-                            stored += 1
-                        else:
-                            duplicates += 1
-                    else:
-                        self._db.execute(
-                            "INSERT INTO dead_letters (received_ms, topic, payload, field, reason)"
-                            " VALUES (?, ?, ?, ?, ?)",
-                            (now_ms, item.topic, item.payload[:DEAD_LETTER_KEEP_BYTES],
-                             item.field, item.reason),
-                        )
-                        dead += 1
+                before = self._db.total_changes
+                # One statement for the group; a key already buffered (UNIQUE) or already
+                # forwarded (the forwarded table) is a duplicate and inserts nothing.
+                self._db.executemany(_INSERT_NEW, accepted)
+                stored = self._db.total_changes - before
+                self._db.executemany(
+                    "INSERT INTO dead_letters (received_ms, topic, payload, field, reason)"
+                    " VALUES (?, ?, ?, ?, ?)", rejected)
                 self._db.execute("COMMIT")
             except BaseException:
                 if self._db.in_transaction:
@@ -141,7 +133,7 @@ class Buffer:
                 raise
         except sqlite3.Error as e:
             raise BufferUnavailable(f"buffer commit failed: {e}") from e
-        return stored, duplicates, dead
+        return stored, len(accepted) - stored, len(rejected)
 
     def oldest(self, limit: int) -> list[Row]:
         """Return up to `limit` buffered readings, oldest first."""

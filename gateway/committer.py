@@ -7,7 +7,6 @@ crash before the commit leaves messages unacknowledged, so their sender delivers
 them again; the buffer's (bin_id, seq) key makes that harmless.
 """
 
-import json
 import logging
 import queue
 import threading
@@ -34,8 +33,11 @@ DEPTH_CHECK_S = 1.0
 class Source(Protocol):
     """Where a message came from, and how to tell it the message is safe."""
 
-    def ack(self, token: object, result: "Accepted | Rejected") -> None:
-        """Acknowledge one committed message (token is what the intake attached)."""
+    def ack(self, token: object, result: "Accepted | Rejected") -> bool:
+        """Acknowledge one committed message (token is what the intake attached).
+
+        Return whether an acknowledgement was sent.
+        """
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,8 +64,9 @@ def check_message(topic: str, payload: bytes, now_ms: int) -> Accepted | Rejecte
         r = v1.decode(payload, bin_id, now_ms)
     except ProtocolError as e:
         return Rejected(topic, payload, e.field, str(e))
-    body = json.dumps(r.to_wire(), separators=(",", ":"))
-    return Accepted(r.bin_id, r.seq, r.ts_ms, body)
+    # The payload passed validation as a whole, so it is forwarded as received: valid
+    # JSON, no NaN, at most v1.MAX_BYTES, and cloud_ingest checks it again.
+    return Accepted(r.bin_id, r.seq, r.ts_ms, payload.decode())
 
 
 class Committer:
@@ -75,7 +78,7 @@ class Committer:
         self._cfg = cfg
         self._counters = counters
         self._wake_forwarder = wake_forwarder
-        self._queue: queue.Queue[Inbound] = queue.Queue()
+        self._queue: queue.SimpleQueue[Inbound] = queue.SimpleQueue()
         self._stop = threading.Event()
         self._depth = 0
         self._depth_checked = 0.0
@@ -83,7 +86,6 @@ class Committer:
 
     def submit(self, message: Inbound) -> None:
         """Queue a message for the next group commit (any thread)."""
-        self._counters.add("received")
         self._queue.put(message)
 
     def start(self) -> None:
@@ -141,6 +143,7 @@ class Committer:
 
     def _commit_and_ack(self, buffer: Buffer, group: list[Inbound]) -> None:
         now_ms = int(time.time() * 1000)
+        self._counters.add("received", len(group))
         checked = [self._check(m, now_ms) for m in group]
         while True:
             if self._buffer_full(buffer):
@@ -164,5 +167,7 @@ class Committer:
         self._counters.add("duplicates", duplicates)
         self._counters.add("dead_lettered", dead)
         self._wake_forwarder.set()
+        acked = 0
         for m, result in zip(group, checked, strict=True):
-            m.source.ack(m.token, result)
+            acked += m.source.ack(m.token, result)
+        self._counters.add("acknowledged", acked)

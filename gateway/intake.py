@@ -87,12 +87,13 @@ class MqttIntake:
         self._client.disconnect()
         self._client.loop_stop()
 
-    def ack(self, token: object, result: Accepted | Rejected) -> None:
+    def ack(self, token: object, result: Accepted | Rejected) -> bool:
         """Send the PUBACK for a committed message, if its connection is still the current one."""
         generation, mid, qos = cast(tuple[int, int, int], token)
-        if generation == self._generation:
-            self._client.ack(mid, qos)
-            self._counters.add("acknowledged")
+        if generation != self._generation:
+            return False
+        self._client.ack(mid, qos)
+        return True
 
     def _on_connect(self, client: mqtt.Client, userdata: object, flags: mqtt.ConnectFlags,
                     reason: ReasonCode, properties: object) -> None:

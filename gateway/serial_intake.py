@@ -49,13 +49,13 @@ class SerialPort:
         self._stop.set()
         self._thread.join(timeout=5)
 
-    def ack(self, token: object, result: Accepted | Rejected) -> None:
+    def ack(self, token: object, result: Accepted | Rejected) -> bool:
         """Answer a committed frame."""
         if isinstance(result, Accepted):
             self._reply(f"ACK {result.bin_id} {result.seq}\n".encode())
-            self._counters.add("acknowledged")
         else:
             self._reply(f"REJ {result.field}\n".encode())
+        return True
 
     def _reply(self, line: bytes) -> None:
         with self._write_lock:

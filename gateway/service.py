@@ -21,6 +21,9 @@ from gateway.stats import Counters
 
 log = logging.getLogger(__name__)
 
+# Buffer depth in /healthz, /stats and /metrics is at most this old.
+DEPTH_CACHE_S = 1.0
+
 
 class Gateway:
     """Intake -> check -> buffer -> forward, wired together."""
@@ -35,6 +38,9 @@ class Gateway:
         self.intake = MqttIntake(cfg, self.counters, self.committer)
         self.serial = SerialIntake(cfg, self.counters, self.committer)
         self.forwarder = Forwarder(cfg, self.counters, wake)
+        self._depth_lock = threading.Lock()
+        self._depth_at = -DEPTH_CACHE_S
+        self._depth_cached: tuple[int, int | None] = (0, None)
         self.health: HealthServer | None = None
         if cfg.health_port:
             registry = registry_for(self.counters, self._depth_and_age)
@@ -64,16 +70,23 @@ class Gateway:
         return {
             "connected": self.intake.connected.is_set(),
             "subscribed": self.intake.subscribed.is_set(),
-            "depth": self.depth(),
+            "depth": self._depth_and_age()[0],
             "counters": self.counters.snapshot(),
         }
 
     def _depth_and_age(self) -> tuple[int, int | None]:
-        b = Buffer(self.cfg.buffer_path)
-        try:
-            return b.depth(), b.oldest_received_ms()
-        finally:
-            b.close()
+        # count(*) scans the buffer: health checks and scrapes reuse a value up to
+        # DEPTH_CACHE_S old rather than slow the committer under load.
+        with self._depth_lock:
+            now = time.monotonic()
+            if now - self._depth_at >= DEPTH_CACHE_S:
+                b = Buffer(self.cfg.buffer_path)
+                try:
+                    self._depth_cached = (b.depth(), b.oldest_received_ms())
+                finally:
+                    b.close()
+                self._depth_at = now
+            return self._depth_cached
 
     def depth(self) -> int:
         """Return readings buffered and not yet confirmed by cloud_ingest."""
