@@ -1,7 +1,8 @@
 """Live fleet state in the operational store (SQLite): the latest reading of every bin.
 
 A reading replaces a bin's state only if it is newer (by ts_ms, then seq), so
-replayed or late batches never move a bin back in time.
+replayed or late batches never move a bin back in time. `readings` counts the
+readings of batches that moved the state forward.
 """
 
 import sqlite3
@@ -23,12 +24,13 @@ CREATE TABLE IF NOT EXISTS bin_state (
 """
 
 _UPSERT = """
-INSERT INTO bin_state VALUES (?,?,?,?,?,?,?,?,?,?,?,1)
+INSERT INTO bin_state VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
 ON CONFLICT (bin_id) DO UPDATE SET
     seq = excluded.seq, ts_ms = excluded.ts_ms, fill_pct = excluded.fill_pct,
     weight_kg = excluded.weight_kg, battery_mv = excluded.battery_mv,
     temp_c = excluded.temp_c, quality = excluded.quality, flags = excluded.flags,
-    fw = excluded.fw, last_seen_ms = excluded.last_seen_ms, readings = readings + 1
+    fw = excluded.fw, last_seen_ms = excluded.last_seen_ms,
+    readings = readings + excluded.readings
 WHERE (excluded.ts_ms, excluded.seq) > (bin_state.ts_ms, bin_state.seq)
 """
 
@@ -44,9 +46,16 @@ class FleetState:
         self._db.execute(_SCHEMA)
 
     def apply(self, readings: Sequence[Reading], now_ms: int) -> None:
-        """Fold a batch into the live state."""
+        """Fold a batch into the live state: each bin's newest reading, and how many came."""
+        newest: dict[str, Reading] = {}
+        counts: dict[str, int] = {}
+        for r in readings:
+            best = newest.get(r.bin_id)
+            if best is None or (r.ts_ms, r.seq) > (best.ts_ms, best.seq):
+                newest[r.bin_id] = r
+            counts[r.bin_id] = counts.get(r.bin_id, 0) + 1
         rows = [(r.bin_id, r.seq, r.ts_ms, r.fill_pct, r.weight_kg, r.battery_mv, r.temp_c,
-                 r.quality, r.flags, r.fw, now_ms) for r in readings]
+                 r.quality, r.flags, r.fw, now_ms, counts[r.bin_id]) for r in newest.values()]
         with self._lock:
             try:
                 self._db.execute("BEGIN IMMEDIATE")

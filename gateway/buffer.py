@@ -36,7 +36,6 @@ CREATE TABLE IF NOT EXISTS forwarded (
     forwarded_ms INTEGER NOT NULL,
     PRIMARY KEY (bin_id, seq)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS forwarded_age ON forwarded (forwarded_ms);
 CREATE TABLE IF NOT EXISTS dead_letters (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     received_ms INTEGER NOT NULL,
@@ -93,11 +92,19 @@ class Row:
 class Buffer:
     """One connection to the buffer file."""
 
-    def __init__(self, path: str | Path) -> None:
-        """Open (and create) the buffer at `path`."""
+    def __init__(self, path: str | Path, synchronous: str = "FULL") -> None:
+        """Open (and create) the buffer at `path`.
+
+        synchronous=FULL (default): a commit survives a power cut; what the committer
+        acknowledges needs this. NORMAL (WAL): survives a process crash, may roll back
+        the last commits on power loss; enough for the forwarder's deletes, whose loss
+        only means forwarding again (idempotent downstream).
+        """
+        if synchronous not in ("FULL", "NORMAL"):
+            raise ValueError("synchronous: must be FULL or NORMAL")
         self._db = sqlite3.connect(path, timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute(f"PRAGMA synchronous={synchronous}")
         self._db.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
         self._db.executescript(_SCHEMA)
 
@@ -149,7 +156,14 @@ class Buffer:
             self._db.execute("BEGIN IMMEDIATE")
             self._db.executemany("INSERT OR IGNORE INTO forwarded VALUES (?, ?, ?)",
                                  [(r.bin_id, r.seq, now_ms) for r in rows])
-            self._db.executemany("DELETE FROM readings WHERE id = ?", [(r.id,) for r in rows])
+            # rows are the oldest by id and ids only grow (AUTOINCREMENT), so every row in
+            # this id range is one of them: one range delete instead of one per row.
+            ids = [r.id for r in rows]
+            if max(ids) - min(ids) + 1 == len(ids):
+                self._db.execute("DELETE FROM readings WHERE id BETWEEN ? AND ?",
+                                 (min(ids), max(ids)))
+            else:
+                self._db.executemany("DELETE FROM readings WHERE id = ?", [(i,) for i in ids])
             self._db.execute("COMMIT")
         except sqlite3.Error as e:
             if self._db.in_transaction:

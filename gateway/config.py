@@ -11,7 +11,7 @@ Keys (env: BINFLEET_GATEWAY_<KEY>), with defaults:
     buffer_path = "gateway-buffer.sqlite3"   # SQLite (WAL) durable buffer and dead letters
     ingest_url = "http://127.0.0.1:8080/api/v1/ingest"
     ingest_token = ""                    # bearer token cloud_ingest knows (hashed) for this gateway
-    batch_max = 2000                     # readings per forwarded batch
+    batch_max = 5000                     # readings per forwarded batch (bench/backlog.py)
     commit_window_ms = 5                 # group-commit window: messages wait this long at most
     commit_max = 2000                    # messages per group commit
     retry_min_s = 0.5                    # forward retry backoff, doubled per failure, with jitter
@@ -48,7 +48,7 @@ class GatewayConfig:
     buffer_path: str = "gateway-buffer.sqlite3"
     ingest_url: str = "http://127.0.0.1:8080/api/v1/ingest"
     ingest_token: str = ""
-    batch_max: int = 2000
+    batch_max: int = 5000
     commit_window_ms: int = 5
     commit_max: int = 2000
     retry_min_s: float = 0.5

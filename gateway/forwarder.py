@@ -65,7 +65,7 @@ class Forwarder:
         self._thread.join(timeout=self._cfg.http_timeout_s + 5)
 
     def _run(self) -> None:
-        buffer = Buffer(self._cfg.buffer_path)
+        buffer = Buffer(self._cfg.buffer_path, synchronous="NORMAL")
         headers = {"Content-Type": "application/json", "Content-Encoding": "gzip"}
         if self._cfg.ingest_token:
             headers["Authorization"] = f"Bearer {self._cfg.ingest_token}"

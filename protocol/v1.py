@@ -9,7 +9,7 @@ raised for any input (tests/protocol/test_v1.py checks this with hypothesis).
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from firmware.core import payload as fw_payload
@@ -81,74 +81,76 @@ def parse_json(raw: bytes) -> object:
         raise ProtocolError("payload", f"malformed JSON: {e}") from None
 
 
+# (name, kind, places, lo, hi, nullable) for every field but "v", in schema order.
+_SPECS = tuple((f[0], f[2], f[3], f[4], f[5], f[6]) for f in fw_payload.FIELDS if f[1] is not None)
+_KNOWN = frozenset(f[0] for f in fw_payload.FIELDS)
+if [a for _, a in _WIRE_TO_ATTR] != [f.name for f in fields(Reading)] or \
+        [w for w, _ in _WIRE_TO_ATTR] != [spec[0] for spec in _SPECS]:
+    raise ImportError("protocol.v1.Reading does not follow firmware's FIELDS order")
+
+
 def _check_field(  # noqa: PLR0917
     name: str, kind: int, places: int, lo: int, hi: int, value: object
 ) -> object:
     if kind == fw_payload.KIND_STR:
         pattern = _ID_RE if name == "bin" else _FW_RE
-        if not isinstance(value, str) or not pattern.fullmatch(value):
+        if type(value) is not str or not pattern.fullmatch(value):
             raise ProtocolError(name, f"must be a string matching {pattern.pattern}", value)
         return value
-    # bool is an int subclass in Python; true/false are not numbers on our wire.
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    number: int | float
+    # Exact types first (the common case); bool is an int subclass in Python, and
+    # true/false are not numbers on our wire.
+    if type(value) is int or type(value) is float:
+        number = value
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        number = float(value) if isinstance(value, float) else int(value)
+    else:
         raise ProtocolError(name, "must be a number", value)
     if kind == fw_payload.KIND_INT:
-        if isinstance(value, float):
-            if not value.is_integer():
-                raise ProtocolError(name, "must be an integer", value)
-            value = int(value)
+        if isinstance(number, float):
+            if not number.is_integer():
+                raise ProtocolError(name, "must be an integer", number)
+            number = int(number)
     else:
-        if not math.isfinite(value):
-            raise ProtocolError(name, "must be finite", value)
-        value = round(float(value), places)
-    if not lo <= value <= hi:
-        raise ProtocolError(name, f"must be within {lo}..{hi}", value)
-    return value
+        if isinstance(number, float) and not math.isfinite(number):
+            raise ProtocolError(name, "must be finite", number)
+        number = float(number)
+    if not lo <= number <= hi:
+        raise ProtocolError(name, f"must be within {lo}..{hi}", number)
+    return number
 
 
 def validate(obj: object, topic_bin_id: str | None, now_ms: int) -> Reading:
     """Validate a parsed v1 object; topic_bin_id, if given, must equal its `bin`."""
-    if not isinstance(obj, dict):
+    if type(obj) is not dict:
         raise ProtocolError("payload", "must be a JSON object", type(obj).__name__)
     version = obj.get("v")
-    if version != VERSION or isinstance(version, bool):
+    if version != VERSION or type(version) is not int:
         raise ProtocolError("v", f"unknown schema version, expected {VERSION}", version)
-    known = {f[0] for f in fw_payload.FIELDS}
-    unknown = sorted(k for k in obj if k not in known)
-    if unknown:
-        raise ProtocolError(unknown[0], "unknown field in v1 payload")
-    values: dict[str, object] = {}
-    for name, attr, kind, places, lo, hi, nullable, _unit in fw_payload.FIELDS:
-        if attr is None:
-            continue
-        if name not in obj:
-            raise ProtocolError(name, "required field is missing")
-        value = obj[name]
+    if len(obj) != len(_KNOWN) or not _KNOWN.issuperset(obj):
+        unknown = sorted(k for k in obj if k not in _KNOWN)
+        if unknown:
+            raise ProtocolError(unknown[0], "unknown field in v1 payload")
+    values: list[object] = []
+    for name, kind, places, lo, hi, nullable in _SPECS:
+        try:
+            value = obj[name]
+        except KeyError:
+            raise ProtocolError(name, "required field is missing") from None
         if value is None:
             if not nullable:
                 raise ProtocolError(name, "must not be null")
-            values[name] = None
-            continue
-        values[name] = _check_field(name, kind, places, lo, hi, value)
-    if topic_bin_id is not None and values["bin"] != topic_bin_id:
-        raise ProtocolError("bin", f"must equal the topic's bin id {topic_bin_id!r}", values["bin"])
-    ts_ms = values["ts_ms"]
-    assert isinstance(ts_ms, int)
-    if ts_ms > now_ms + MAX_FUTURE_MS:
-        raise ProtocolError("ts_ms", f"more than {MAX_FUTURE_MS // 1000} s in the future", ts_ms)
-    return Reading(
-        bin_id=values["bin"],  # type: ignore[arg-type]
-        seq=values["seq"],  # type: ignore[arg-type]
-        ts_ms=ts_ms,
-        fill_pct=values["fill_pct"],  # type: ignore[arg-type]
-        distance_mm=values["distance_mm"],  # type: ignore[arg-type]
-        weight_kg=values["weight_kg"],  # type: ignore[arg-type]
-        battery_mv=values["battery_mv"],  # type: ignore[arg-type]
-        temp_c=values["temp_c"],  # type: ignore[arg-type]
-        quality=values["quality"],  # type: ignore[arg-type]
-        flags=values["flags"],  # type: ignore[arg-type]
-        fw=values["fw"],  # type: ignore[arg-type]
-    )
+            values.append(None)
+        else:
+            values.append(_check_field(name, kind, places, lo, hi, value))
+    reading = Reading(*values)  # type: ignore[arg-type]
+    if topic_bin_id is not None and reading.bin_id != topic_bin_id:
+        raise ProtocolError("bin", f"must equal the topic's bin id {topic_bin_id!r}",
+                            reading.bin_id)
+    if reading.ts_ms > now_ms + MAX_FUTURE_MS:
+        raise ProtocolError("ts_ms", f"more than {MAX_FUTURE_MS // 1000} s in the future",
+                            reading.ts_ms)
+    return reading
 
 
 def decode(raw: bytes, topic_bin_id: str | None, now_ms: int) -> Reading:

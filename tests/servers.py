@@ -97,6 +97,7 @@ class VictoriaMetrics:
         self.data = workdir / "vmdata"
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = workdir / "victoria-metrics.log"
+        workdir.mkdir(parents=True, exist_ok=True)
 
     @property
     def url(self) -> str:
