@@ -107,7 +107,7 @@ def create_app(cfg: IngestConfig, writer: SeriesWriter, state: FleetState) -> Fa
             return _error(400, e.field, e.rule, index=int(m.group(1)) if m else None)
         try:
             await run_in_threadpool(writer.write, b.readings)
-            await run_in_threadpool(state.apply, b.readings, now_ms)
+            await run_in_threadpool(state.apply, b.readings, now_ms, b.events)
         except StoreUnavailable as e:
             counters.add("store_unavailable")
             log.error("%s; answering 503", e)
@@ -116,7 +116,9 @@ def create_app(cfg: IngestConfig, writer: SeriesWriter, state: FleetState) -> Fa
                 headers={"Retry-After": str(cfg.retry_after_s)})
         counters.add("batches")
         counters.add("readings", len(b.readings))
-        return JSONResponse({"accepted": len(b.readings), "batch_id": b.batch_id})
+        counters.add("events", len(b.events))
+        return JSONResponse({"accepted": len(b.readings), "events": len(b.events),
+                             "batch_id": b.batch_id})
 
     @app.get("/api/v1/bins", summary="Latest state of every bin")
     async def bins() -> list[dict[str, Any]]:

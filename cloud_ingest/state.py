@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from cloud_ingest.errors import StoreUnavailable
+from protocol.status import StatusEvent
 from protocol.v1 import Reading
 
 _SCHEMA = """
@@ -21,6 +22,18 @@ CREATE TABLE IF NOT EXISTS bin_state (
     quality INTEGER NOT NULL, flags INTEGER NOT NULL, fw TEXT NOT NULL,
     last_seen_ms INTEGER NOT NULL, readings INTEGER NOT NULL
 )
+"""
+
+_STATUS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS bin_status (
+    bin_id TEXT PRIMARY KEY, status TEXT NOT NULL, status_ts_ms INTEGER NOT NULL
+)
+"""
+
+_STATUS_UPSERT = """
+INSERT INTO bin_status VALUES (?, ?, ?)
+ON CONFLICT (bin_id) DO UPDATE SET status = excluded.status, status_ts_ms = excluded.status_ts_ms
+WHERE excluded.status_ts_ms >= bin_status.status_ts_ms
 """
 
 _UPSERT = """
@@ -44,8 +57,10 @@ class FleetState:
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(_SCHEMA)
+        self._db.execute(_STATUS_SCHEMA)
 
-    def apply(self, readings: Sequence[Reading], now_ms: int) -> None:
+    def apply(self, readings: Sequence[Reading], now_ms: int,
+              events: Sequence[StatusEvent] = ()) -> None:
         """Fold a batch into the live state: each bin's newest reading, and how many came."""
         newest: dict[str, Reading] = {}
         counts: dict[str, int] = {}
@@ -60,6 +75,8 @@ class FleetState:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
                 self._db.executemany(_UPSERT, rows)
+                self._db.executemany(_STATUS_UPSERT,
+                                     [(e.bin_id, e.status, e.ts_ms) for e in events])
                 self._db.execute("COMMIT")
             except sqlite3.Error as e:
                 if self._db.in_transaction:
@@ -67,11 +84,16 @@ class FleetState:
                 raise StoreUnavailable(f"state store write failed: {e}") from e
 
     def bins(self) -> list[dict[str, Any]]:
-        """Return every bin's latest state."""
+        """Return every bin's latest state, with its last known status (online/offline)."""
         with self._lock:
             cur = self._db.execute("SELECT * FROM bin_state ORDER BY bin_id")
             names = [d[0] for d in cur.description]
-            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+            out = {row[0]: dict(zip(names, row, strict=True)) for row in cur.fetchall()}
+            for bin_id, st, st_ts in self._db.execute("SELECT * FROM bin_status"):
+                entry = out.setdefault(bin_id, {"bin_id": bin_id})
+                entry["status"] = st
+                entry["status_ts_ms"] = st_ts
+        return [out[k] for k in sorted(out)]
 
     def close(self) -> None:
         """Close the database."""

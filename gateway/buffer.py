@@ -36,6 +36,13 @@ CREATE TABLE IF NOT EXISTS forwarded (
     forwarded_ms INTEGER NOT NULL,
     PRIMARY KEY (bin_id, seq)
 ) WITHOUT ROWID;
+-- Bin status events (online/offline) waiting to be forwarded.
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    bin_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    ts_ms INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS dead_letters (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     received_ms INTEGER NOT NULL,
@@ -67,6 +74,15 @@ class Accepted:
     seq: int
     ts_ms: int
     body: str
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """A validated bin status event ready to buffer."""
+
+    bin_id: str
+    status: str
+    ts_ms: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +128,7 @@ class Buffer:
         """Close the connection."""
         self._db.close()
 
-    def commit(self, items: Sequence[Accepted | Rejected]) -> tuple[int, int, int]:
+    def commit(self, items: Sequence[Accepted | Event | Rejected]) -> tuple[int, int, int]:
         """Durably store a group; return (stored, duplicates, dead-lettered).
 
         Raises BufferUnavailable when the disk refuses the write; then nothing is stored.
@@ -122,6 +138,7 @@ class Buffer:
                     for i in items if isinstance(i, Accepted)]
         rejected = [(now_ms, i.topic, i.payload[:DEAD_LETTER_KEEP_BYTES], i.field, i.reason)
                     for i in items if isinstance(i, Rejected)]
+        events = [(i.bin_id, i.status, i.ts_ms) for i in items if isinstance(i, Event)]
         try:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -133,6 +150,8 @@ class Buffer:
                 self._db.executemany(
                     "INSERT INTO dead_letters (received_ms, topic, payload, field, reason)"
                     " VALUES (?, ?, ?, ?, ?)", rejected)
+                self._db.executemany(
+                    "INSERT INTO events (bin_id, status, ts_ms) VALUES (?, ?, ?)", events)
                 self._db.execute("COMMIT")
             except BaseException:
                 if self._db.in_transaction:
@@ -149,17 +168,26 @@ class Buffer:
         )
         return [Row(*r) for r in cur.fetchall()]
 
-    def forwarded(self, rows: Sequence[Row]) -> None:
-        """Remove readings cloud_ingest confirmed, remembering their keys for de-duplication."""
+    def oldest_events(self, limit: int) -> list[tuple[int, Event]]:
+        """Return up to `limit` buffered status events with their ids, oldest first."""
+        cur = self._db.execute(
+            "SELECT id, bin_id, status, ts_ms FROM events ORDER BY id LIMIT ?", (limit,))
+        return [(r[0], Event(r[1], r[2], r[3])) for r in cur.fetchall()]
+
+    def forwarded(self, rows: Sequence[Row], event_ids: Sequence[int] = ()) -> None:
+        """Remove readings (and events) cloud_ingest confirmed, remembering reading keys."""
         now_ms = int(time.time() * 1000)
         try:
             self._db.execute("BEGIN IMMEDIATE")
+            self._db.executemany("DELETE FROM events WHERE id = ?", [(i,) for i in event_ids])
             self._db.executemany("INSERT OR IGNORE INTO forwarded VALUES (?, ?, ?)",
                                  [(r.bin_id, r.seq, now_ms) for r in rows])
             # rows are the oldest by id and ids only grow (AUTOINCREMENT), so every row in
             # this id range is one of them: one range delete instead of one per row.
             ids = [r.id for r in rows]
-            if max(ids) - min(ids) + 1 == len(ids):
+            if not ids:
+                pass
+            elif max(ids) - min(ids) + 1 == len(ids):
                 self._db.execute("DELETE FROM readings WHERE id BETWEEN ? AND ?",
                                  (min(ids), max(ids)))
             else:
@@ -179,8 +207,9 @@ class Buffer:
             raise BufferUnavailable(f"buffer prune failed: {e}") from e
         return cur.rowcount
 
-    def replay_dead_letter(self, letter_id: int, check: Callable[[str, bytes], Accepted | Rejected]
-                           ) -> Accepted | Rejected | None:
+    def replay_dead_letter(self, letter_id: int,
+                           check: Callable[[str, bytes], Accepted | Event | Rejected]
+                           ) -> Accepted | Event | Rejected | None:
         """Check a dead letter again; buffer it if it now passes, else record the new reason.
 
         Returns None if there is no such dead letter.
@@ -198,6 +227,10 @@ class Buffer:
                     " VALUES (?, ?, ?, ?, ?)",
                     (result.bin_id, result.seq, result.ts_ms, result.body,
                      int(time.time() * 1000)))
+                self._db.execute("DELETE FROM dead_letters WHERE id = ?", (letter_id,))
+            elif isinstance(result, Event):
+                self._db.execute("INSERT INTO events (bin_id, status, ts_ms) VALUES (?, ?, ?)",
+                                 (result.bin_id, result.status, result.ts_ms))
                 self._db.execute("DELETE FROM dead_letters WHERE id = ?", (letter_id,))
             else:
                 self._db.execute("UPDATE dead_letters SET field = ?, reason = ? WHERE id = ?",
@@ -227,6 +260,10 @@ class Buffer:
             if self._db.in_transaction:
                 self._db.execute("ROLLBACK")
             raise BufferUnavailable(f"buffer dead-letter failed: {e}") from e
+
+    def events_depth(self) -> int:
+        """Return how many status events wait to be forwarded."""
+        return int(self._db.execute("SELECT count(*) FROM events").fetchone()[0])
 
     def depth(self) -> int:
         """Return how many readings wait to be forwarded."""

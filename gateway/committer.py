@@ -14,11 +14,11 @@ import time
 from dataclasses import dataclass
 from typing import Protocol
 
-from gateway.buffer import Accepted, Buffer, Rejected
+from gateway.buffer import Accepted, Buffer, Event, Rejected
 from gateway.config import GatewayConfig
 from gateway.errors import BufferUnavailable
 from gateway.stats import Counters
-from protocol import topics, v1
+from protocol import status, topics, v1
 from protocol.errors import ProtocolError
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ DEPTH_CHECK_S = 1.0
 class Source(Protocol):
     """Where a message came from, and how to tell it the message is safe."""
 
-    def ack(self, token: object, result: "Accepted | Rejected") -> bool:
+    def ack(self, token: object, result: "Accepted | Event | Rejected") -> bool:
         """Acknowledge one committed message (token is what the intake attached).
 
         Return whether an acknowledgement was sent.
@@ -53,14 +53,21 @@ class Inbound:
 SERIAL_PREFIX = "serial:"
 
 
-def check_message(topic: str, payload: bytes, now_ms: int) -> Accepted | Rejected:
-    """Validate one telemetry message: a reading to buffer, or a reason to dead-letter it.
+def check_message(topic: str, payload: bytes, now_ms: int) -> Accepted | Event | Rejected:
+    """Validate one message: a reading or status event to buffer, or a reason to dead-letter it.
 
-    `topic` is an MQTT topic, whose bin id the payload must match, or `serial:<port>`
-    for a wired bin (the port names no bin).
+    `topic` is an MQTT topic (`bins/{id}/telemetry`, whose bin id the payload must
+    match, or `bins/{id}/status`), or `serial:<port>` for a wired bin (the port names
+    no bin).
     """
     try:
-        bin_id = None if topic.startswith(SERIAL_PREFIX) else topics.bin_of(topic)
+        if topic.startswith(SERIAL_PREFIX):
+            bin_id = None
+        else:
+            bin_id = topics.bin_of(topic)
+            if topics.kind_of(topic) == "status":
+                e = status.decode(bin_id, payload, now_ms)
+                return Event(e.bin_id, e.status, e.ts_ms)
         r = v1.decode(payload, bin_id, now_ms)
     except ProtocolError as e:
         return Rejected(topic, payload, e.field, str(e))
@@ -97,7 +104,7 @@ class Committer:
         self._stop.set()
         self._thread.join(timeout=10)
 
-    def _check(self, m: Inbound, now_ms: int) -> Accepted | Rejected:
+    def _check(self, m: Inbound, now_ms: int) -> Accepted | Event | Rejected:
         result = check_message(m.topic, m.payload, now_ms)
         if isinstance(result, Rejected):
             self._counters.add(f"rejected.{result.field}")

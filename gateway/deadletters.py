@@ -6,7 +6,7 @@ the buffer (and on to cloud_ingest), otherwise its reason is updated.
 
 import time
 
-from gateway.buffer import Accepted, Buffer
+from gateway.buffer import Accepted, Buffer, Event
 from gateway.committer import check_message
 from gateway.config import GatewayConfig
 
@@ -38,6 +38,8 @@ def replay(cfg: GatewayConfig, ids: list[int]) -> list[str]:
                 out.append(f"{letter_id}: no such dead letter")
             elif isinstance(result, Accepted):
                 out.append(f"{letter_id}: accepted, buffered as {result.bin_id}/{result.seq}")
+            elif isinstance(result, Event):
+                out.append(f"{letter_id}: accepted, {result.bin_id} {result.status}")
             else:
                 out.append(f"{letter_id}: still rejected: {result.reason}")
         return out

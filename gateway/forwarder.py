@@ -10,12 +10,13 @@ import gzip
 import json
 import logging
 import random
+import re
 import threading
 import time
 
 import httpx
 
-from gateway.buffer import Buffer, Row
+from gateway.buffer import Buffer, Event, Row
 from gateway.config import GatewayConfig
 from gateway.errors import BufferUnavailable
 from gateway.stats import Counters
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 GZIP_LEVEL = 1
 # How long an idle forwarder sleeps before looking at the buffer again.
 IDLE_POLL_S = 0.5
+_BATCH_INDEX = re.compile(r"^readings\[\d+\]\.")
 # How often forwarded keys older than the de-duplication window are forgotten.
 PRUNE_EVERY_S = 60.0
 
@@ -73,11 +75,12 @@ class Forwarder:
             with httpx.Client(timeout=self._cfg.http_timeout_s, headers=headers) as http:
                 while not self._stop.is_set():
                     rows = buffer.oldest(self._batch_max)
-                    if not rows:
+                    events = buffer.oldest_events(self._batch_max)
+                    if not rows and not events:
                         self._wake.wait(IDLE_POLL_S)
                         self._wake.clear()
                         continue
-                    pause = self._send(http, buffer, rows)
+                    pause = self._send(http, buffer, rows, events)
                     self._maybe_prune(buffer)
                     if pause > 0:
                         self._stop.wait(pause)
@@ -105,12 +108,16 @@ class Forwarder:
         cap = min(self._cfg.retry_max_s, self._cfg.retry_min_s * 2 ** (self._failures - 1))
         return random.uniform(self._cfg.retry_min_s / 2, cap)
 
-    def _send(self, http: httpx.Client, buffer: Buffer, rows: list[Row]) -> float:
+    def _send(self, http: httpx.Client, buffer: Buffer, rows: list[Row],
+              events: list[tuple[int, Event]]) -> float:
         """Send one batch; return how long to pause before the next attempt."""
-        keys = [(r.bin_id, r.seq) for r in rows]
+        keys = [(r.bin_id, r.seq) for r in rows] + [(f"event-{i}", 0) for i, _ in events]
+        events_json = json.dumps([{"bin": e.bin_id, "status": e.status, "ts_ms": e.ts_ms}
+                                  for _, e in events], separators=(",", ":"))
         body = (
             '{"batch_id":"' + batch.batch_id_of(keys) + '","gateway":"' + self._cfg.gateway_id
-            + '","readings":[' + ",".join(r.body for r in rows) + "]}"
+            + '","readings":[' + ",".join(r.body for r in rows) + '],"events":' + events_json
+            + "}"
         ).encode()
         started = time.monotonic()
         try:
@@ -124,14 +131,14 @@ class Forwarder:
         status = resp.status_code
         try:
             if 200 <= status < 300:
-                buffer.forwarded(rows)
+                buffer.forwarded(rows, [i for i, _ in events])
                 self._counters.add("forwarded", len(rows))
                 self._counters.add("forward_ms", int((time.monotonic() - started) * 1000))
                 self._counters.add("forward_batches")
                 self._failures = 0
                 self._batch_max = min(self._cfg.batch_max, self._batch_max * 2)
                 return 0.0
-            if status == 413 and len(rows) > 1:
+            if status == 413 and len(rows) + len(events) > 1:
                 self._batch_max = max(1, len(rows) // 2)
                 log.warning("batch of %d too large for cloud_ingest; now %d", len(rows),
                             self._batch_max)
@@ -140,7 +147,9 @@ class Forwarder:
                 bad = self._rejected_index(resp)
                 if bad is not None and bad < len(rows):
                     detail = resp.json()["error"]
-                    buffer.dead_letter_rows([rows[bad]], detail["field"], detail["rule"])
+                    # "readings[3].fill_pct" names a place in a batch no one will see again.
+                    field = _BATCH_INDEX.sub("", str(detail["field"]))
+                    buffer.dead_letter_rows([rows[bad]], field, str(detail["rule"]))
                     self._counters.add("dead_lettered")
                     log.error("cloud_ingest rejected %s/%s for good: %s", rows[bad].bin_id,
                               rows[bad].seq, detail)

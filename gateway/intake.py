@@ -17,10 +17,11 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from gateway.buffer import Accepted, Rejected
+from gateway.buffer import Accepted, Event, Rejected
 from gateway.committer import Committer, Inbound
 from gateway.config import GatewayConfig
 from gateway.stats import Counters
+from protocol import topics
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ class MqttIntake:
         self._client.disconnect()
         self._client.loop_stop()
 
-    def ack(self, token: object, result: Accepted | Rejected) -> bool:
+    def ack(self, token: object, result: Accepted | Event | Rejected) -> bool:
         """Send the PUBACK for a committed message, if its connection is still the current one."""
         generation, mid, qos = cast(tuple[int, int, int], token)
         if generation != self._generation:
@@ -101,7 +102,9 @@ class MqttIntake:
             log.warning("broker refused connection: %s", reason)
             return
         self._generation += 1
-        client.subscribe(self._cfg.subscription(), qos=1)
+        # Status is never shared: retained messages do not go to shared subscriptions
+        # (MQTT 5, 4.8.2), and every gateway may pass the same status on harmlessly.
+        client.subscribe([(self._cfg.subscription(), 1), (topics.STATUS_SUBSCRIPTION, 1)])
         self.connected.set()
         log.info("connected to broker (session present: %s)", flags.session_present)
 

@@ -11,7 +11,7 @@ import threading
 
 import serial
 
-from gateway.buffer import Accepted, Rejected
+from gateway.buffer import Accepted, Event, Rejected
 from gateway.committer import SERIAL_PREFIX, Committer, Inbound
 from gateway.config import GatewayConfig
 from gateway.stats import Counters
@@ -49,12 +49,13 @@ class SerialPort:
         self._stop.set()
         self._thread.join(timeout=5)
 
-    def ack(self, token: object, result: Accepted | Rejected) -> bool:
+    def ack(self, token: object, result: Accepted | Event | Rejected) -> bool:
         """Answer a committed frame."""
         if isinstance(result, Accepted):
             self._reply(f"ACK {result.bin_id} {result.seq}\n".encode())
-        else:
+        elif isinstance(result, Rejected):
             self._reply(f"REJ {result.field}\n".encode())
+        return True
         return True
 
     def _reply(self, line: bytes) -> None:

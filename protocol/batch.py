@@ -1,6 +1,7 @@
 """The ingest batch: what the gateway POSTs to cloud_ingest (docs/protocol.md#ingest-batch).
 
-    {"batch_id": "<hex>", "gateway": "gw-1", "readings": [<v1 object>, ...]}
+    {"batch_id": "<hex>", "gateway": "gw-1", "readings": [<v1 object>, ...],
+     "events": [<status event>, ...]}          # events optional
 
 The batch id is a digest of the readings' (bin, seq) keys, so a retried batch
 carries the same id; cloud_ingest is idempotent by (bin, seq) in any case.
@@ -12,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from protocol import v1
+from protocol import status, v1
 from protocol.errors import ProtocolError
 
 MAX_READINGS = 10_000
@@ -26,6 +27,7 @@ class Batch:
     batch_id: str
     gateway: str
     readings: tuple[v1.Reading, ...]
+    events: tuple[status.StatusEvent, ...] = ()
 
 
 def batch_id_of(keys: list[tuple[str, int]]) -> str:
@@ -65,4 +67,16 @@ def decode(raw: bytes, now_ms: int) -> Batch:
             readings.append(v1.validate(item, None, now_ms))
         except ProtocolError as e:
             raise ProtocolError(f"readings[{i}].{e.field}", e.rule, e.value) from None
-    return Batch(batch_id=batch_id, gateway=gateway, readings=tuple(readings))
+    raw_events = obj.get("events", [])
+    if not isinstance(raw_events, list):
+        raise ProtocolError("events", "must be a list")
+    if len(raw_events) > MAX_READINGS:
+        raise ProtocolError("events", f"at most {MAX_READINGS} per batch", len(raw_events))
+    events = []
+    for i, item in enumerate(raw_events):
+        try:
+            events.append(status.validate(item))
+        except ProtocolError as e:
+            raise ProtocolError(f"events[{i}].{e.field}", e.rule, e.value) from None
+    return Batch(batch_id=batch_id, gateway=gateway, readings=tuple(readings),
+                 events=tuple(events))

@@ -5,6 +5,7 @@ from protocol.errors import ProtocolError
 TELEMETRY = "bins/{bin_id}/telemetry"
 STATUS = "bins/{bin_id}/status"
 TELEMETRY_SUBSCRIPTION = "bins/+/telemetry"
+STATUS_SUBSCRIPTION = "bins/+/status"
 
 
 def telemetry(bin_id: str) -> str:
@@ -15,6 +16,11 @@ def telemetry(bin_id: str) -> str:
 def status(bin_id: str) -> str:
     """Return the retained status topic of a bin."""
     return STATUS.format(bin_id=bin_id)
+
+
+def kind_of(topic: str) -> str:
+    """Return the last level of a `bins/{bin_id}/{kind}` topic ("telemetry", "status")."""
+    return topic.rsplit("/", 1)[-1]
 
 
 def bin_of(topic: str) -> str:

@@ -20,7 +20,7 @@ MAX_BYTES = fw_payload.MAX_BYTES
 # Device clocks drift; a reading stamped further ahead than this is not believed.
 MAX_FUTURE_MS = 10 * 60 * 1000
 
-_ID_RE = re.compile(r"[A-Za-z0-9_\-]{1,32}")
+ID_RE = re.compile(r"[A-Za-z0-9_\-]{1,32}")
 _FW_RE = re.compile(r"[A-Za-z0-9_\-.+]{1,24}")
 
 
@@ -93,7 +93,7 @@ def _check_field(  # noqa: PLR0917
     name: str, kind: int, places: int, lo: int, hi: int, value: object
 ) -> object:
     if kind == fw_payload.KIND_STR:
-        pattern = _ID_RE if name == "bin" else _FW_RE
+        pattern = ID_RE if name == "bin" else _FW_RE
         if type(value) is not str or not pattern.fullmatch(value):
             raise ProtocolError(name, f"must be a string matching {pattern.pattern}", value)
         return value

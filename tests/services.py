@@ -61,7 +61,7 @@ def command_of(name: str) -> str:
 class Ingest(Service):
     """cloud_ingest on a free port writing to an InfluxDB v2 API (or embedded SQLite)."""
 
-    def __init__(self, workdir: Path, influx_url: str = "") -> None:
+    def __init__(self, workdir: Path, influx_url: str = "", extra: str = "") -> None:
         """Configure with the test token and a free port."""
         self.port = free_port()
         digest = hashlib.sha256(TOKEN.encode()).hexdigest()
@@ -72,7 +72,7 @@ class Ingest(Service):
             f'series_path = "{workdir / "series.sqlite3"}"\n'
             f'state_path = "{workdir / "state.sqlite3"}"\n'
             f'token_sha256 = ["{digest}"]\n'
-            "retry_after_s = 1\n"), workdir)
+            "retry_after_s = 1\n" + extra), workdir)
 
     @property
     def url(self) -> str:

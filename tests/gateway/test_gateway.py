@@ -19,6 +19,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
+from gateway.buffer import Accepted, Buffer
 from hardware.sim import SimFleet
 from tests.faultproxy import FaultProxy
 from tests.servers import Mosquitto, VictoriaMetrics
@@ -116,6 +117,8 @@ def test_ingest_down_then_back_loses_nothing_and_doubles_nothing(
         assert len(published) == 10_000
         wait_for(lambda: gw.report().get("depth") == len(published), 60, "all buffered")
         assert gw.report()["counters"].get("forward_errors", 0) > 0
+        gw.stop()  # restarted with a full buffer: it forwards what it holds
+        gw.start()
         metrics = gw.metrics()
         assert "binfleet_gateway_buffer_depth 10000.0" in metrics
         age = re.search(r"^binfleet_gateway_buffer_oldest_age_seconds (\S+)$", metrics, re.M)
@@ -393,6 +396,66 @@ def test_disk_full_stops_acknowledging_and_recovers(
         expected = {(p.bin_id, p.ts_ms) for p in [*first, *second]}
         wait_for(lambda: len(victoria.points()) >= len(expected), 60, "all readings stored")
         assert set(victoria.points()) == expected
+    finally:
+        gw.stop()
+        ingest.stop()
+
+
+def test_too_large_batches_are_split_and_a_bad_reading_goes_alone(
+        tmp_path: Path, mosquitto: Mosquitto, victoria: VictoriaMetrics) -> None:
+    """413 from cloud_ingest halves the batch until it fits; a reading cloud_ingest rejects
+    (a row an older gateway buffered under looser rules) is dead-lettered alone."""
+    ingest = Ingest(tmp_path / "ingest", influx_url=victoria.url,
+                    extra="max_body_bytes = 60000\n")
+    gw = GatewayProcess(tmp_path / "gw", mosquitto.url, ingest.url)
+    now = int(time.time() * 1000)
+    buf = Buffer(gw.buffer_path)
+    good_rows = [Accepted("bin-s", i, now - 100_000 + i, good("bin-s", i, now - 100_000 + i)
+                          .decode()) for i in range(1000)]
+    bad_row = Accepted("bin-s", 5000, now - 50_000,
+                       good("bin-s", 5000, now - 50_000).decode().replace("10.0", "120.0"))
+    buf.commit([*good_rows[:500], bad_row, *good_rows[500:]])
+    buf.close()
+    ingest.start()
+    gw.start()
+    try:
+        wait_for(lambda: gw.report().get("depth") == 0, 60, "buffer drained")
+        assert set(victoria.points()) == {("bin-s", now - 100_000 + i) for i in range(1000)}
+        letters = dead_letters(gw.buffer_path)
+        assert letters == [("bins/bin-s/telemetry", "fill_pct",
+                            "rejected by cloud_ingest: must be within 0..100")]
+        assert "too large for cloud_ingest" in gw.log.read_text()
+    finally:
+        gw.stop()
+        ingest.stop()
+
+
+def test_bin_status_is_passed_on_as_events(
+        tmp_path: Path, mosquitto: Mosquitto, victoria: VictoriaMetrics) -> None:
+    """Retained "online" and the last will "offline" reach cloud_ingest's fleet state;
+    a status that is neither is dead-lettered."""
+    ingest = Ingest(tmp_path / "ingest", influx_url=victoria.url)
+    ingest.start()
+    gw = GatewayProcess(tmp_path / "gw", mosquitto.url, ingest.url)
+    gw.start()
+
+    def status_of(bin_id: str) -> object:
+        bins = httpx.get(f"{ingest.url}/api/v1/bins", timeout=10).json()
+        return next((b.get("status") for b in bins if b["bin_id"] == bin_id), None)
+
+    fleet = SimFleet(1, ("127.0.0.1", mosquitto.port), tmp_path / "bins")
+    b = fleet.bins[0]
+    try:
+        b.connect()
+        wait_for(lambda: status_of(b.bin_id) == "online", 30, "online status")
+        # Cut the bin off without a DISCONNECT: the broker publishes its will.
+        b.client.loop_stop()
+        b.client.socket().close()  # type: ignore[union-attr]
+        wait_for(lambda: status_of(b.bin_id) == "offline", 90, "offline from the last will")
+        publish_raw(mosquitto.port, [("bins/bin-q/status", b"sleepy")])
+        wait_for(lambda: len(dead_letters(gw.buffer_path)) == 1, 30, "dead letter")
+        assert dead_letters(gw.buffer_path)[0][1] == "status"
+        assert status_of("bin-q") is None
     finally:
         gw.stop()
         ingest.stop()
