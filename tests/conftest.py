@@ -6,6 +6,15 @@ from pathlib import Path
 import pytest
 
 from tests.servers import Mosquitto, VictoriaMetrics
+from tests.services import RUNNING
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_services() -> Iterator[None]:
+    """Kill any BinFleet process a test started and did not stop (e.g. it failed early)."""
+    yield
+    while RUNNING:
+        RUNNING.pop().kill()
 
 
 @pytest.fixture

@@ -14,6 +14,8 @@ from binfleet.ports import free_port
 from tests.servers import env_without_proxies, wait_port
 
 TOKEN = "test-gateway-token"
+# Every process a test started; tests/conftest.py kills what is still running after it.
+RUNNING: list["Service"] = []
 
 
 class Service:
@@ -35,6 +37,7 @@ class Service:
                 [sys.executable, "-m", "binfleet.cli", command_of(self.command), "--config",
                  str(self.config)], stdout=log, stderr=subprocess.STDOUT,
                 env=env_without_proxies())
+        RUNNING.append(self)
 
     def stop(self) -> None:
         """SIGTERM and wait."""

@@ -6,6 +6,7 @@ Only MicroPython-compatible code belongs here.
 """
 
 from firmware.core import fill, frame, payload, reading, scale
+from firmware.core.fqueue import FlashQueue
 from firmware.core.seq import SeqCounter
 
 GEOMETRIES = ((1000, 150, 250), (1200, 0, 0), (800, 300, 200), (1, 0, 0))
@@ -40,6 +41,15 @@ def lines(seq_path):
     again = SeqCounter(seq_path, lease=4)
     yield "seq after reboot %d" % again.next()
     yield "reply %r" % (frame.parse_reply(b"ACK bin-0001 7\n"),)
+    q = FlashQueue(seq_path + "-q", max_bytes=60)
+    for i in range(12):
+        q.append(b"rec-%d" % i)
+    q.pop(2)
+    yield "queue %d dropped %d %r" % (len(q), q.dropped, q.peek(3))
+    with open(seq_path + "-q.dat", "ab") as f:
+        f.write(b"\x05tor")  # a torn append
+    q = FlashQueue(seq_path + "-q", max_bytes=60)
+    yield "queue after torn write %d %r" % (len(q), q.peek(20))
 
 
 def main(seq_path):

@@ -60,10 +60,6 @@ def dead_letters(path: Path) -> list[tuple[str, str, str]]:
 def test_bad_messages_are_dead_lettered_and_good_ones_stored(
         tmp_path: Path, mosquitto: Mosquitto, victoria: VictoriaMetrics) -> None:
     """A corpus of bad input interleaved with good: all good stored, each bad one explained."""
-    ingest = Ingest(tmp_path / "ingest", influx_url=victoria.url)
-    ingest.start()
-    gw = GatewayProcess(tmp_path / "gw", mosquitto.url, ingest.url)
-    gw.start()
     now = int(time.time() * 1000)
     bad: list[tuple[str, bytes, str]] = [
         ("bins/bin-x/telemetry", b"{not json", "payload"),
@@ -84,6 +80,10 @@ def test_bad_messages_are_dead_lettered_and_good_ones_stored(
         if i % 6 == 0 and i // 6 < len(bad):
             topic, payload, _ = bad[i // 6]
             items.append((topic, payload))
+    ingest = Ingest(tmp_path / "ingest", influx_url=victoria.url)
+    ingest.start()
+    gw = GatewayProcess(tmp_path / "gw", mosquitto.url, ingest.url)
+    gw.start()
     try:
         publish_raw(mosquitto.port, items)
         wait_for(lambda: len(victoria.points()) >= 60, 60, "good readings stored")
