@@ -29,13 +29,15 @@ class Service:
         self.config.write_text(config_text)
         self.log = workdir / f"{command}.log"
         self.proc: subprocess.Popen[bytes] | None = None
+        # Command prefix, e.g. ["fiu-run", "-x"] to inject faults into the process.
+        self.wrapper: list[str] = []
 
     def start(self) -> None:
         """Start the process, logging to a file."""
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "binfleet.cli", command_of(self.command), "--config",
-                 str(self.config)], stdout=log, stderr=subprocess.STDOUT,
+                [*self.wrapper, sys.executable, "-m", "binfleet.cli", command_of(self.command),
+                 "--config", str(self.config)], stdout=log, stderr=subprocess.STDOUT,
                 env=env_without_proxies())
         RUNNING.append(self)
 
@@ -139,3 +141,14 @@ def wait_for(predicate: "object", timeout_s: float, what: str) -> None:
             return
         time.sleep(0.2)
     raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+
+
+def pipeline(tmp_path: Path, mqtt_url: str, influx_url: str, *, gw_extra: str = "",
+             ingest_extra: str = "", start_ingest: bool = True) -> tuple[Ingest, GatewayProcess]:
+    """cloud_ingest (started unless told not to) and a gateway feeding it (started)."""
+    ingest = Ingest(tmp_path / "ingest", influx_url=influx_url, extra=ingest_extra)
+    if start_ingest:
+        ingest.start()
+    gw = GatewayProcess(tmp_path / "gw", mqtt_url, ingest.url, extra=gw_extra)
+    gw.start()
+    return ingest, gw

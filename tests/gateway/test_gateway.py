@@ -7,6 +7,7 @@ VictoriaMetrics exactly once; every bad message is a dead letter with its reason
 import errno
 import json
 import re
+import shutil
 import sqlite3
 import subprocess
 import threading
@@ -23,7 +24,7 @@ from gateway.buffer import Accepted, Buffer
 from hardware.sim import SimFleet
 from tests.faultproxy import FaultProxy
 from tests.servers import Mosquitto, VictoriaMetrics
-from tests.services import GatewayProcess, Ingest, wait_for
+from tests.services import GatewayProcess, Ingest, pipeline, wait_for
 
 # Readings per bin in the kill test: long enough that both kills land mid-stream.
 PER_BIN = 1000
@@ -80,10 +81,7 @@ def test_bad_messages_are_dead_lettered_and_good_ones_stored(
         if i % 6 == 0 and i // 6 < len(bad):
             topic, payload, _ = bad[i // 6]
             items.append((topic, payload))
-    ingest = Ingest(tmp_path / "ingest", influx_url=victoria.url)
-    ingest.start()
-    gw = GatewayProcess(tmp_path / "gw", mosquitto.url, ingest.url)
-    gw.start()
+    ingest, gw = pipeline(tmp_path, mosquitto.url, victoria.url)
     try:
         publish_raw(mosquitto.port, items)
         wait_for(lambda: len(victoria.points()) >= 60, 60, "good readings stored")
@@ -108,9 +106,8 @@ def test_bad_messages_are_dead_lettered_and_good_ones_stored(
 def test_ingest_down_then_back_loses_nothing_and_doubles_nothing(
         tmp_path: Path, mosquitto: Mosquitto, victoria: VictoriaMetrics) -> None:
     """cloud_ingest is down while readings arrive; they wait in the buffer, then all land once."""
-    ingest = Ingest(tmp_path / "ingest", influx_url=victoria.url)  # port reserved, not started
-    gw = GatewayProcess(tmp_path / "gw", mosquitto.url, ingest.url)
-    gw.start()
+    # cloud_ingest's port is reserved but nothing listens yet.
+    ingest, gw = pipeline(tmp_path, mosquitto.url, victoria.url, start_ingest=False)
     try:
         fleet = SimFleet(10, ("127.0.0.1", mosquitto.port), tmp_path / "bins")
         published = fleet.run(1000, interval_s=0)
@@ -141,10 +138,7 @@ def test_ingest_down_then_back_loses_nothing_and_doubles_nothing(
 def test_kill_9_during_stream_loses_nothing(tmp_path: Path, mosquitto: Mosquitto,
                                             victoria: VictoriaMetrics) -> None:
     """20,000 readings; the gateway is SIGKILLed three times mid-stream; every one lands once."""
-    ingest = Ingest(tmp_path / "ingest", influx_url=victoria.url)
-    ingest.start()
-    gw = GatewayProcess(tmp_path / "gw", mosquitto.url, ingest.url)
-    gw.start()
+    ingest, gw = pipeline(tmp_path, mosquitto.url, victoria.url)
     fleet = SimFleet(20, ("127.0.0.1", mosquitto.port), tmp_path / "bins")
     result: list[object] = []
     runner = threading.Thread(target=lambda: result.append(fleet.run(PER_BIN, interval_s=0)))
@@ -174,10 +168,7 @@ def test_kill_9_during_stream_loses_nothing(tmp_path: Path, mosquitto: Mosquitto
 def test_duplicates_after_forwarding_and_restart_are_dropped(
         tmp_path: Path, mosquitto: Mosquitto, victoria: VictoriaMetrics) -> None:
     """The same readings published again after a gateway restart are counted, not forwarded."""
-    ingest = Ingest(tmp_path / "ingest", influx_url=victoria.url)
-    ingest.start()
-    gw = GatewayProcess(tmp_path / "gw", mosquitto.url, ingest.url)
-    gw.start()
+    ingest, gw = pipeline(tmp_path, mosquitto.url, victoria.url)
     now = int(time.time() * 1000)
     items = [("bins/bin-d/telemetry", good("bin-d", i, now - 1000 + i)) for i in range(200)]
     try:
@@ -200,10 +191,7 @@ def test_duplicates_after_forwarding_and_restart_are_dropped(
 def test_broker_restart_mid_stream(tmp_path: Path, mosquitto: Mosquitto,
                                    victoria: VictoriaMetrics) -> None:
     """Mosquitto is restarted while bins publish: every acknowledged reading lands once."""
-    ingest = Ingest(tmp_path / "ingest", influx_url=victoria.url)
-    ingest.start()
-    gw = GatewayProcess(tmp_path / "gw", mosquitto.url, ingest.url)
-    gw.start()
+    ingest, gw = pipeline(tmp_path, mosquitto.url, victoria.url)
     fleet = SimFleet(10, ("127.0.0.1", mosquitto.port), tmp_path / "bins")
     runner = threading.Thread(target=fleet.run, args=(1000, 0))
     runner.start()
@@ -251,10 +239,8 @@ def test_more_than_1000_queued_while_gateway_is_down(
 def test_full_buffer_stops_acknowledging_and_recovers(
         tmp_path: Path, mosquitto: Mosquitto, victoria: VictoriaMetrics) -> None:
     """At max_buffer_rows the gateway holds back PUBACKs; nothing is dropped; all lands later."""
-    ingest = Ingest(tmp_path / "ingest", influx_url=victoria.url)  # down at first
-    gw = GatewayProcess(tmp_path / "gw", mosquitto.url, ingest.url,
-                        extra="max_buffer_rows = 300\n")
-    gw.start()
+    ingest, gw = pipeline(tmp_path, mosquitto.url, victoria.url, start_ingest=False,
+                          gw_extra="max_buffer_rows = 300\n")  # cloud_ingest down at first
     try:
         fleet = SimFleet(5, ("127.0.0.1", mosquitto.port), tmp_path / "bins")
         published = fleet.run(200, interval_s=0)  # the broker acknowledges; it queues for us
@@ -434,10 +420,7 @@ def test_bin_status_is_passed_on_as_events(
         tmp_path: Path, mosquitto: Mosquitto, victoria: VictoriaMetrics) -> None:
     """Retained "online" and the last will "offline" reach cloud_ingest's fleet state;
     a status that is neither is dead-lettered."""
-    ingest = Ingest(tmp_path / "ingest", influx_url=victoria.url)
-    ingest.start()
-    gw = GatewayProcess(tmp_path / "gw", mosquitto.url, ingest.url)
-    gw.start()
+    ingest, gw = pipeline(tmp_path, mosquitto.url, victoria.url)
 
     def status_of(bin_id: str) -> object:
         bins = httpx.get(f"{ingest.url}/api/v1/bins", timeout=10).json()
@@ -456,6 +439,49 @@ def test_bin_status_is_passed_on_as_events(
         wait_for(lambda: len(dead_letters(gw.buffer_path)) == 1, 30, "dead letter")
         assert dead_letters(gw.buffer_path)[0][1] == "status"
         assert status_of("bin-q") is None
+    finally:
+        gw.stop()
+        ingest.stop()
+
+
+# SQLite writes with pwrite and syncs; plain write() stays up so the log can say why.
+DISK_WRITES = ("posix/io/rw/pwrite", "posix/io/sync/fsync", "posix/io/sync/fdatasync")
+
+
+def test_disk_failing_with_eio_stops_acknowledging_and_recovers(
+        tmp_path: Path, mosquitto: Mosquitto, victoria: VictoriaMetrics) -> None:
+    """libfiu makes the gateway's disk writes fail with EIO: nothing is acknowledged, the
+    reason is logged; when the disk works again everything arrives."""
+    if shutil.which("fiu-run") is None:
+        pytest.fail("fiu-run (Debian fiu-utils) is required; .ci/run installs it")
+    ingest = Ingest(tmp_path / "ingest", influx_url=victoria.url)
+    ingest.start()
+    gw = GatewayProcess(tmp_path / "gw", mosquitto.url, ingest.url)
+    gw.wrapper = ["fiu-run", "-x", "-f", str(tmp_path / "fiu")]
+    gw.start()
+    assert gw.proc is not None
+    ctrl = ["fiu-ctrl", "-f", str(tmp_path / "fiu")]
+    fleet = SimFleet(5, ("127.0.0.1", mosquitto.port), tmp_path / "bins")
+    try:
+        first = fleet.run(100, interval_s=0)
+        wait_for(lambda: len(victoria.points()) == len(first), 60, "first readings stored")
+        acked_before = gw.report()["counters"]["acknowledged"]
+        for point in DISK_WRITES:
+            subprocess.run([*ctrl, "-c", f"enable name={point},failinfo={errno.EIO}",
+                            str(gw.proc.pid)], check=True, timeout=10)
+        fleet2 = SimFleet(5, ("127.0.0.1", mosquitto.port), tmp_path / "bins", prefix="late")
+        second = fleet2.run(100, interval_s=0)
+        wait_for(lambda: gw.report()["counters"].get("commit_failures", 0) > 0, 30,
+                 "commit failures")
+        time.sleep(1.0)
+        assert gw.report()["counters"]["acknowledged"] == acked_before
+        for point in DISK_WRITES:
+            subprocess.run([*ctrl, "-c", f"disable name={point}", str(gw.proc.pid)],
+                           check=True, timeout=10)
+        assert "disk I/O error" in gw.log.read_text()
+        expected = {(p.bin_id, p.ts_ms) for p in [*first, *second]}
+        wait_for(lambda: len(victoria.points()) >= len(expected), 60, "all readings stored")
+        assert set(victoria.points()) == expected
     finally:
         gw.stop()
         ingest.stop()
