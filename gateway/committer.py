@@ -7,6 +7,7 @@ crash before the commit leaves messages unacknowledged, so their sender delivers
 them again; the buffer's (bin_id, seq) key makes that harmless.
 """
 
+import json
 import logging
 import queue
 import threading
@@ -18,7 +19,7 @@ from gateway.buffer import Accepted, Buffer, Event, Rejected
 from gateway.config import GatewayConfig
 from gateway.errors import BufferUnavailable
 from gateway.stats import Counters
-from protocol import status, topics, v1
+from protocol import binary, status, topics, v1
 from protocol.errors import ProtocolError
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,16 @@ SERIAL_PREFIX = "serial:"
 
 
 def check_message(topic: str, payload: bytes, now_ms: int) -> Accepted | Event | Rejected:
-    """Validate one message: a reading or status event to buffer, or a reason to dead-letter it.
+    """Validate a message that carries at most one item (JSON reading, status, serial frame)."""
+    results = check_items(topic, payload, now_ms)
+    return results[0]
+
+
+def check_items(topic: str, payload: bytes, now_ms: int) -> list[Accepted | Event | Rejected]:
+    """Validate one message: readings or a status event to buffer, or why to dead-letter it.
+
+    A binary telemetry message (protocol.binary) carries several readings; it is taken
+    or rejected whole.
 
     `topic` is an MQTT topic (`bins/{id}/telemetry`, whose bin id the payload must
     match, or `bins/{id}/status`), or `serial:<port>` for a wired bin (the port names
@@ -67,13 +77,17 @@ def check_message(topic: str, payload: bytes, now_ms: int) -> Accepted | Event |
             bin_id = topics.bin_of(topic)
             if topics.kind_of(topic) == "status":
                 e = status.decode(bin_id, payload, now_ms)
-                return Event(e.bin_id, e.status, e.ts_ms)
+                return [Event(e.bin_id, e.status, e.ts_ms)]
+            if binary.is_binary(payload):
+                return [Accepted(r.bin_id, r.seq, r.ts_ms,
+                                 json.dumps(r.to_wire(), separators=(",", ":")))
+                        for r in binary.decode(payload, bin_id, now_ms)]
         r = v1.decode(payload, bin_id, now_ms)
     except ProtocolError as e:
-        return Rejected(topic, payload, e.field, str(e))
+        return [Rejected(topic, payload, e.field, str(e))]
     # The payload passed validation as a whole, so it is forwarded as received: valid
     # JSON, no NaN, at most v1.MAX_BYTES, and cloud_ingest checks it again.
-    return Accepted(r.bin_id, r.seq, r.ts_ms, payload.decode())
+    return [Accepted(r.bin_id, r.seq, r.ts_ms, payload.decode())]
 
 
 class Committer:
@@ -104,12 +118,13 @@ class Committer:
         self._stop.set()
         self._thread.join(timeout=10)
 
-    def _check(self, m: Inbound, now_ms: int) -> Accepted | Event | Rejected:
-        result = check_message(m.topic, m.payload, now_ms)
-        if isinstance(result, Rejected):
-            self._counters.add(f"rejected.{result.field}")
-            log.warning("rejected message on %s: %s", m.topic, result.reason)
-        return result
+    def _check(self, m: Inbound, now_ms: int) -> list[Accepted | Event | Rejected]:
+        results = check_items(m.topic, m.payload, now_ms)
+        first = results[0]
+        if isinstance(first, Rejected):
+            self._counters.add(f"rejected.{first.field}")
+            log.warning("rejected message on %s: %s", m.topic, first.reason)
+        return results
 
     def _take_group(self) -> list[Inbound]:
         try:
@@ -152,6 +167,7 @@ class Committer:
         now_ms = int(time.time() * 1000)
         self._counters.add("received", len(group))
         checked = [self._check(m, now_ms) for m in group]
+        items = [item for results in checked for item in results]
         while True:
             if self._buffer_full(buffer):
                 # Backpressure: acknowledge nothing; the broker keeps the messages and
@@ -161,7 +177,7 @@ class Committer:
                     return
                 continue
             try:
-                stored, duplicates, dead = buffer.commit(checked)
+                stored, duplicates, dead = buffer.commit(items)
                 break
             except BufferUnavailable as e:
                 # Say why, acknowledge nothing, retry: the senders hold the messages.
@@ -175,6 +191,6 @@ class Committer:
         self._counters.add("dead_lettered", dead)
         self._wake_forwarder.set()
         acked = 0
-        for m, result in zip(group, checked, strict=True):
-            acked += m.source.ack(m.token, result)
+        for m, results in zip(group, checked, strict=True):
+            acked += m.source.ack(m.token, results[0])
         self._counters.add("acknowledged", acked)

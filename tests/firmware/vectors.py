@@ -5,7 +5,7 @@ Run under CPython (imported by tests) and under MicroPython WebAssembly
 Only MicroPython-compatible code belongs here.
 """
 
-from firmware.core import fill, frame, payload, reading, scale
+from firmware.core import binary, fill, frame, payload, reading, scale
 from firmware.core.fqueue import FlashQueue
 from firmware.core.seq import SeqCounter
 
@@ -37,6 +37,7 @@ def lines(seq_path):
                                  3000 + i, -400 + 97 * i)
         body = payload.encode_json(r)
         yield body.decode()
+        yield "binary %s" % "".join("%02x" % b for b in binary.encode([r]))
         yield frame.encode(body).decode().strip()
     again = SeqCounter(seq_path, lease=4)
     yield "seq after reboot %d" % again.next()

@@ -20,6 +20,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
+from firmware.core import binary, reading
 from gateway.buffer import Accepted, Buffer
 from hardware.sim import SimFleet
 from tests.faultproxy import FaultProxy
@@ -482,6 +483,31 @@ def test_disk_failing_with_eio_stops_acknowledging_and_recovers(
         expected = {(p.bin_id, p.ts_ms) for p in [*first, *second]}
         wait_for(lambda: len(victoria.points()) >= len(expected), 60, "all readings stored")
         assert set(victoria.points()) == expected
+    finally:
+        gw.stop()
+        ingest.stop()
+
+
+def test_binary_uplink_is_stored_like_json(
+        tmp_path: Path, mosquitto: Mosquitto, victoria: VictoriaMetrics) -> None:
+    """A 49-byte binary message with two readings lands as two points; a broken one is a
+    dead letter."""
+    cfg = reading.BinConfig("bin-lora", 1000, 150, 250, 84211, 215000, 10000, "0.1.0")
+    now = int(time.time() * 1000)
+    readings = [reading.make_reading(cfg, i, now - 120_000 + i * 60_000, True, 650, 300_000,
+                                     3600, 215) for i in range(2)]
+    msg = binary.encode(readings)
+    assert len(msg) == 49
+    ingest, gw = pipeline(tmp_path, mosquitto.url, victoria.url)
+    try:
+        publish_raw(mosquitto.port, [("bins/bin-lora/telemetry", msg),
+                                     ("bins/bin-lora/telemetry", msg[:30])])
+        wait_for(lambda: len(victoria.points()) == 2, 60, "binary readings stored")
+        points = victoria.points()
+        assert points[("bin-lora", now - 120_000)]["fill_pct"] == 50.0
+        assert points[("bin-lora", now - 60_000)]["temp_c"] == 21.5
+        wait_for(lambda: len(dead_letters(gw.buffer_path)) == 1, 30, "dead letter")
+        assert dead_letters(gw.buffer_path)[0][1] == "payload"
     finally:
         gw.stop()
         ingest.stop()
