@@ -33,6 +33,8 @@ class FaultProxy:
         self.port = free_port()
         self.mode = "pass"
         self.faults = 0
+        # Faults injected per mode, so a test can wait until a mode has really bitten.
+        self.faults_by_mode: dict[str, int] = {}
         self._listener = socket.create_server(("127.0.0.1", self.port))
         self._stop = threading.Event()
 
@@ -52,7 +54,7 @@ class FaultProxy:
             except OSError:
                 return
             if self.mode == "refuse":
-                self.faults += 1
+                self._fault("refuse")
                 client.close()
                 continue
             try:
@@ -63,6 +65,10 @@ class FaultProxy:
             server.settimeout(None)
             threading.Thread(target=self._pump, args=(client, server, True), daemon=True).start()
             threading.Thread(target=self._pump, args=(server, client, False), daemon=True).start()
+
+    def _fault(self, mode: str) -> None:
+        self.faults += 1
+        self.faults_by_mode[mode] = self.faults_by_mode.get(mode, 0) + 1
 
     @staticmethod
     def _reset(sock: socket.socket) -> None:
@@ -80,15 +86,16 @@ class FaultProxy:
                     break
                 mode = self.mode
                 if mode == "slow":
+                    self._fault("slow")
                     time.sleep(SLOW_CHUNK_S)
                 if upstream and mode == "cut_request" and sent + len(data) > CUT_AFTER_BYTES:
                     dst.sendall(data[: max(0, CUT_AFTER_BYTES - sent)])
-                    self.faults += 1
+                    self._fault("cut_request")
                     self._reset(src)
                     self._reset(dst)
                     return
                 if not upstream and mode == "drop_response":
-                    self.faults += 1
+                    self._fault("drop_response")
                     self._reset(dst)
                     self._reset(src)
                     return
