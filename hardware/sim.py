@@ -83,6 +83,11 @@ class SimHardware:
         """Air temperature in tenths of a degree."""
         return int(180 + self.rng.gauss(0, 15))
 
+    def read(self) -> tuple[int | None, int | None, int | None, int | None]:
+        """One wake's raw values, as firmware.node.Node expects from the drivers."""
+        self.step()
+        return self.distance_mm(), self.counts(), self.battery_mv, self.temp_dc()
+
 
 class SimBin:
     """One simulated controller: real firmware core, simulated sensors, a paho client."""

@@ -1,0 +1,158 @@
+"""A small MQTT 3.1.1 client for battery-powered bins: connect, QoS 1 publish, disconnect.
+
+Chosen over micropython-lib's umqtt.simple, whose QoS 1 publish waits for the PUBACK
+with no timeout and never resends: here every socket operation has a timeout, and a
+publish that gets no PUBACK in time raises MQTTError so the caller keeps the reading in
+its flash queue and retries on the next wake. The same code runs under MicroPython and
+CPython (tests drive it against a real Mosquitto).
+
+    c = MQTTClient("bin-0001", "10.0.0.2", 1883, timeout_s=5)
+    c.connect(will=("bins/bin-0001/status", b"offline"))
+    c.publish("bins/bin-0001/telemetry", body)     # returns once the broker acknowledged
+    c.disconnect()                                 # clean: the broker drops the will
+"""
+
+import socket
+import struct
+
+_CONNECT = 0x10
+_CONNACK = 0x20
+_PUBLISH = 0x30
+_PUBACK = 0x40
+_DISCONNECT = 0xE0
+
+
+class MQTTError(Exception):
+    """The broker refused, went silent, or broke the protocol."""
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = n & 0x7F
+        n >>= 7
+        out.append(byte | 0x80 if n else byte)
+        if not n:
+            return bytes(out)
+
+
+def _str(s: bytes) -> bytes:
+    return struct.pack("!H", len(s)) + s
+
+
+class MQTTClient:
+    """One connection to a broker, used for one wake."""
+
+    def __init__(self, client_id: str, host: str, port: int = 1883, keepalive_s: int = 60,
+                 timeout_s: float = 5.0) -> None:
+        self.client_id = client_id
+        self.host = host
+        self.port = port
+        self.keepalive_s = keepalive_s
+        self.timeout_s = timeout_s
+        self._sock = None  # type: socket.socket | None
+        self._pid = 0
+
+    def _send(self, data: bytes) -> None:
+        sock = self._sock
+        if sock is None:
+            raise MQTTError("not connected")
+        view = memoryview(data)
+        sent = 0
+        while sent < len(data):
+            n = sock.send(view[sent:])
+            if not n:
+                raise MQTTError("connection closed while sending")
+            sent += n
+
+    def _recv(self, n: int) -> bytes:
+        sock = self._sock
+        if sock is None:
+            raise MQTTError("not connected")
+        buf = b""
+        while len(buf) < n:
+            try:
+                chunk = sock.recv(n - len(buf))
+            except OSError as e:
+                raise MQTTError("no answer from broker: " + str(e)) from e
+            if not chunk:
+                raise MQTTError("connection closed by broker")
+            buf += chunk
+        return buf
+
+    def _read_packet(self) -> tuple[int, bytes]:
+        kind = self._recv(1)[0]
+        length = 0
+        shift = 0
+        while True:
+            b = self._recv(1)[0]
+            length |= (b & 0x7F) << shift
+            if not b & 0x80:
+                break
+            shift += 7
+            if shift > 21:
+                raise MQTTError("malformed remaining length")
+        return kind, self._recv(length) if length else b""
+
+    def connect(self, clean: bool = True, will: tuple[str, bytes] | None = None,
+                will_retain: bool = True) -> None:
+        """Open the connection; will is (topic, message), sent by the broker if we vanish."""
+        addr = socket.getaddrinfo(self.host, self.port)[0][-1]
+        sock = socket.socket()
+        sock.settimeout(self.timeout_s)
+        try:
+            sock.connect(addr)
+        except OSError as e:
+            sock.close()
+            raise MQTTError("cannot reach broker: " + str(e)) from e
+        self._sock = sock
+        flags = 0x02 if clean else 0
+        payload = _str(self.client_id.encode())
+        if will is not None:
+            flags |= 0x04 | 0x08  # will flag, will QoS 1
+            if will_retain:
+                flags |= 0x20
+            payload += _str(will[0].encode()) + _str(will[1])
+        variable = _str(b"MQTT") + bytes([4, flags]) + struct.pack("!H", self.keepalive_s)
+        body = variable + payload
+        try:
+            self._send(bytes([_CONNECT]) + _varint(len(body)) + body)
+            kind, data = self._read_packet()
+        except MQTTError:
+            self.close()
+            raise
+        if kind != _CONNACK or len(data) != 2 or data[1] != 0:
+            self.close()
+            raise MQTTError("connection refused, CONNACK " + repr(data))
+
+    def publish(self, topic: str, message: bytes, retain: bool = False) -> None:
+        """Publish with QoS 1 and return once the broker's PUBACK arrived."""
+        self._pid = self._pid % 65535 + 1
+        pid = self._pid
+        body = _str(topic.encode()) + struct.pack("!H", pid) + message
+        header = _PUBLISH | 0x02 | (0x01 if retain else 0)
+        self._send(bytes([header]) + _varint(len(body)) + body)
+        while True:
+            kind, data = self._read_packet()
+            if kind & 0xF0 == _PUBACK and len(data) == 2 and struct.unpack("!H", data)[0] == pid:
+                return
+            # Anything else (a retained config we subscribed to, a stale PUBACK) is not
+            # ours to wait for; keep reading until our PUBACK or the timeout.
+
+    def disconnect(self) -> None:
+        """Say goodbye cleanly (the broker drops the will) and close."""
+        if self._sock is not None:
+            try:
+                self._send(bytes([_DISCONNECT, 0]))
+            except (MQTTError, OSError):
+                pass
+        self.close()
+
+    def close(self) -> None:
+        """Close the socket without a DISCONNECT (the broker will send the will)."""
+        if self._sock is not None:
+            try:
+                self._sock.close()
+            except OSError:
+                pass
+            self._sock = None
