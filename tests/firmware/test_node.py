@@ -82,7 +82,7 @@ def test_broker_down_for_1000_wakes_then_back(tmp_path: Path, mosquitto: Mosquit
     assert len(node.queue) == 1000
     assert node.failed_sends == 1000
     mosquitto.start()
-    wait_for(lambda: listener.client.is_connected(), 30, "listener back")
+    wait_for(listener.client.is_connected, 30, "listener back")
     time.sleep(0.5)
     assert node.wake()
     assert len(node.queue) == 0
