@@ -3,11 +3,12 @@
     node = Node(cfg, net, "/data", hw, clock)
     node.wake()          # then deep sleep until the next interval
 
-A reading goes into the flash queue before any radio attempt. On a sending wake the
-queue is published oldest first as binary messages of up to max_per_message readings,
-QoS 1; each message leaves the queue only after its PUBACK. Any failure (no broker, no
-PUBACK in time) ends the attempt, keeps what is left for the next wake, and returns, so
-the node goes back to sleep instead of staying awake.
+A reading goes into the flash queue before any radio attempt. The reporting policy
+(firmware/core/policy.py) says whether this wake sends and how long to sleep. On a
+sending wake the queue is published oldest first as binary messages of up to
+max_per_message readings, QoS 1; each message leaves the queue only after its PUBACK.
+Any failure (no broker, no PUBACK in time) ends the attempt, keeps what is left for the
+next wake, and returns, so the node goes back to sleep instead of staying awake.
 
 `hw.read()` returns (distance_mm, counts, battery_mv, temp_dc), each possibly None;
 `clock()` returns (ts_ms, synced). Both are supplied by main.py on the device and by
@@ -16,6 +17,7 @@ hardware/sim.py in tests.
 
 from firmware.core import binary, reading
 from firmware.core.fqueue import FlashQueue
+from firmware.core.policy import Policy, PolicyConfig
 from firmware.core.seq import SeqCounter
 from firmware.net.mqtt import MQTTClient, MQTTError
 
@@ -23,16 +25,12 @@ from firmware.net.mqtt import MQTTClient, MQTTError
 class NetConfig:
     """Where and how often to send."""
 
-    def __init__(self, host: str, port: int = 1883, send_every: int = 4,
-                 max_per_message: int = 20, timeout_s: float = 5.0,
-                 queue_bytes: int = 65536) -> None:
-        if send_every < 1:
-            raise ValueError("send_every: must be >= 1")
+    def __init__(self, host: str, port: int = 1883, max_per_message: int = 20,
+                 timeout_s: float = 5.0, queue_bytes: int = 65536) -> None:
         if not 1 <= max_per_message <= 20:
             raise ValueError("max_per_message: must be 1..20")
         self.host = host
         self.port = port
-        self.send_every = send_every
         self.max_per_message = max_per_message
         self.timeout_s = timeout_s
         self.queue_bytes = queue_bytes
@@ -42,19 +40,23 @@ class Node:
     """One bin controller's life between deep sleeps."""
 
     def __init__(self, cfg: reading.BinConfig, net: NetConfig, data_dir: str, hw: object,
-                 clock: object) -> None:
+                 clock: object, policy: PolicyConfig | None = None) -> None:
         self.cfg = cfg
         self.net = net
         self.hw = hw
         self.clock = clock
         self.seqs = SeqCounter(data_dir + "/seq")
         self.queue = FlashQueue(data_dir + "/queue", net.queue_bytes)
-        self.wakes = 0  # RTC memory on the device: survives deep sleep, not power loss
+        # RTC memory on the device: survives deep sleep, not power loss.
+        self.policy = Policy(policy or PolicyConfig())
+        self.wakes = 0
+        self.last = None  # type: reading.Reading | None
+        self.last_reason = ""
         self.sent = 0
         self.failed_sends = 0
         self._topic = "bins/" + cfg.bin_id + "/telemetry"
 
-    def sample(self) -> None:
+    def sample(self) -> reading.Reading:
         """Take one reading and put it in the flash queue."""
         distance_mm, counts, battery_mv, temp_dc = self.hw.read()  # type: ignore[attr-defined]
         ts_ms, synced = self.clock()  # type: ignore[operator]
@@ -63,6 +65,7 @@ class Node:
         record = bytearray(binary.SIZE)
         binary.encode_one(r, record, 0)
         self.queue.append(bytes(record))
+        return r
 
     def send(self) -> bool:
         """Publish the whole queue in order; True if it is empty afterwards."""
@@ -84,10 +87,20 @@ class Node:
             client.close()
             return False
 
-    def wake(self) -> bool:
-        """One wake: sample, and on every send_every-th wake send. True if nothing is left."""
+    def wake(self, lid: bool = False) -> bool:
+        """One wake: sample, and send if the policy says so. True if the queue is empty.
+
+        A failed send leaves the policy wanting to send, so the next wake tries again.
+        """
         self.wakes += 1
-        self.sample()
-        if self.wakes % self.net.send_every == 0:
-            return self.send()
-        return False
+        r = self.sample()
+        self.last = r
+        send, self.last_reason = self.policy.on_reading(r, lid)
+        if send and self.send():
+            self.policy.sent(r)
+            return True
+        return not len(self.queue)
+
+    def sleep_s(self) -> int:
+        """Seconds until the next sample (deep sleep on the device)."""
+        return self.policy.next_interval_s()

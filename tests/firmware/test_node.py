@@ -11,6 +11,7 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from firmware.core import reading
+from firmware.core.policy import PolicyConfig
 from firmware.net.mqtt import MQTTClient, MQTTError
 from firmware.node import NetConfig, Node
 from hardware.sim import SimHardware
@@ -60,19 +61,22 @@ def listener(mosquitto: Mosquitto) -> Iterator[Listener]:
     lst.close()
 
 
-def make_node(tmp_path: Path, port: int, send_every: int) -> Node:
+def make_node(tmp_path: Path, port: int, batch_size: int) -> Node:
     """A node with simulated hardware and a simulated clock (one reading a minute)."""
     hw = SimHardware(random.Random(7))
     start = int(time.time() * 1000) - 2_000 * 60_000
     ticks = iter(range(10**9))
-    return Node(CFG, NetConfig("127.0.0.1", port, send_every=send_every, timeout_s=2.0),
-                str(tmp_path), hw, lambda: (start + next(ticks) * 60_000, True))
+    # Thresholds out of reach so only batching (and the first-wake heartbeat) decide.
+    policy = PolicyConfig(batch_size=batch_size, heartbeat_s=10**7, change_dpct=10_000,
+                          full_dpct=10_000, fire_dc=10_000, fire_rise_dc=10_000)
+    return Node(CFG, NetConfig("127.0.0.1", port, timeout_s=2.0), str(tmp_path), hw,
+                lambda: (start + next(ticks) * 60_000, True), policy)
 
 
 def test_broker_down_for_1000_wakes_then_back(tmp_path: Path, mosquitto: Mosquitto,
                                              listener: Listener) -> None:
     """Every reading arrives once and in order after the broker was away for 1,000 wakes."""
-    node = make_node(tmp_path, mosquitto.port, send_every=1)
+    node = make_node(tmp_path, mosquitto.port, batch_size=1)
     for _ in range(5):
         assert node.wake()
     wait_for(lambda: listener.seqs() == list(range(5)), 30, "first readings")
@@ -95,11 +99,11 @@ def test_broker_down_for_1000_wakes_then_back(tmp_path: Path, mosquitto: Mosquit
 def test_a_reboot_mid_backlog_resends_nothing_twice_in_the_queue(
         tmp_path: Path, mosquitto: Mosquitto, listener: Listener) -> None:
     """The queue and sequence survive a reboot: a new Node on the same flash continues."""
-    node = make_node(tmp_path, mosquitto.port, send_every=10)
+    node = make_node(tmp_path, mosquitto.port, batch_size=10)
     for _ in range(7):
         node.wake()
-    assert len(node.queue) == 7
-    rebooted = make_node(tmp_path, mosquitto.port, send_every=1)
+    assert len(node.queue) == 6  # the first wake after boot reports at once (heartbeat)
+    rebooted = make_node(tmp_path, mosquitto.port, batch_size=1)
     assert rebooted.wake()
     wait_for(lambda: len(listener.seqs()) >= 8, 30, "readings")
     # The reboot skipped the rest of the sequence lease, never reused a number.

@@ -7,6 +7,7 @@ Only MicroPython-compatible code belongs here.
 
 from firmware.core import binary, fill, frame, payload, reading, scale
 from firmware.core.fqueue import FlashQueue
+from firmware.core.policy import Policy, PolicyConfig
 from firmware.core.seq import SeqCounter
 
 GEOMETRIES = ((1000, 150, 250), (1200, 0, 0), (800, 300, 200), (1, 0, 0))
@@ -51,6 +52,13 @@ def lines(seq_path):
         f.write(b"\x05tor")  # a torn append
     q = FlashQueue(seq_path + "-q", max_bytes=60)
     yield "queue after torn write %d %r" % (len(q), q.peek(20))
+    policy = Policy(PolicyConfig())
+    for i, d in enumerate(DISTANCES):
+        r = reading.make_reading(cfg, i, ts + i * 900000, True, d, 300000, 3600, 150 + 40 * i)
+        send, why = policy.on_reading(r)
+        if send:
+            policy.sent(r)
+        yield "policy %d %r %s %d" % (i, send, why, policy.next_interval_s())
 
 
 def main(seq_path):
