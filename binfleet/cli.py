@@ -46,6 +46,19 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_firmware(args: argparse.Namespace) -> int:
+    from binfleet.firmware_build import BuildError, build
+
+    try:
+        files = build(Path(args.out))
+    except BuildError as e:
+        print(f"binfleet firmware build: {e}", file=sys.stderr)
+        return 1
+    total = sum(f.stat().st_size for f in files)
+    print(f"built {len(files)} files, {total} bytes, into {args.out} (see {args.out}/MANIFEST)")
+    return 0
+
+
 def _cmd_sim(args: argparse.Namespace) -> int:
     from urllib.parse import urlsplit
 
@@ -91,6 +104,11 @@ def build_parser() -> argparse.ArgumentParser:
     i = sub.add_parser("ingest", help="run cloud_ingest")
     i.add_argument("--config", default=None, help="TOML file with an [ingest] table")
     i.set_defaults(func=_cmd_ingest)
+
+    f = sub.add_parser("firmware", help="build the firmware bundle")
+    f.add_argument("action", choices=["build"])
+    f.add_argument("--out", default="build/firmware-bundle", help="bundle folder")
+    f.set_defaults(func=_cmd_firmware)
 
     s = sub.add_parser("sim", help="run simulated bins against a broker")
     s.add_argument("--mqtt-url", default="mqtt://127.0.0.1:1883")

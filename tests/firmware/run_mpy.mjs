@@ -1,12 +1,14 @@
-// Run a Python snippet in the official MicroPython WebAssembly port with the
-// repository's firmware/ and tests/firmware/vectors.py copied into its filesystem.
-// Usage: node tests/firmware/run_mpy.mjs <repo root> <python code>
-// Prints the snippet's stdout; exits 1 with the traceback if it raised.
+// Run a Python snippet in the official MicroPython WebAssembly port.
+// Usage: node tests/firmware/run_mpy.mjs <repo root> <python code> [--mount DIR:/PATH ...]
+// By default the repository's firmware/ (.py) is at /app/firmware and
+// tests/firmware/vectors.py at /app/vectors.py. Each --mount copies DIR's .py and .mpy
+// files to /PATH instead of that default. Prints the snippet's stdout; exits 1 with the
+// traceback if it raised.
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { loadMicroPython } from "@micropython/micropython-webassembly-pyscript";
 
-const [root, code] = process.argv.slice(2);
+const [root, code, ...rest] = process.argv.slice(2);
 const mp = await loadMicroPython({ stdout: (line) => process.stdout.write(line + "\n") });
 
 function copyTree(src, dst) {
@@ -15,15 +17,24 @@ function copyTree(src, dst) {
     const path = join(src, name);
     if (statSync(path).isDirectory()) {
       if (name !== "__pycache__") copyTree(path, dst + "/" + name);
-    } else if (name.endsWith(".py")) {
+    } else if (name.endsWith(".py") || name.endsWith(".mpy")) {
       mp.FS.writeFile(dst + "/" + name, readFileSync(path));
     }
   }
 }
 
-mp.FS.mkdir("/app");
-copyTree(join(root, "firmware"), "/app/firmware");
-mp.FS.writeFile("/app/vectors.py", readFileSync(join(root, "tests", "firmware", "vectors.py")));
+const mounts = [];
+for (let i = 0; i < rest.length; i += 2) {
+  if (rest[i] !== "--mount") throw new Error("unknown argument " + rest[i]);
+  mounts.push(rest[i + 1].split(":"));
+}
+if (mounts.length) {
+  for (const [dir, at] of mounts) copyTree(dir, at);
+} else {
+  mp.FS.mkdir("/app");
+  copyTree(join(root, "firmware"), "/app/firmware");
+  mp.FS.writeFile("/app/vectors.py", readFileSync(join(root, "tests", "firmware", "vectors.py")));
+}
 mp.FS.mkdir("/data");
 try {
   mp.runPython("import sys\nsys.path.insert(0, '/app')\n" + code);

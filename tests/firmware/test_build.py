@@ -26,13 +26,17 @@ def test_compiles_with_mpy_cross(src: Path, tmp_path: Path) -> None:
     assert out.stat().st_size > 0
 
 
-def run_in_micropython(code: str) -> str:
-    """Run code in the MicroPython WebAssembly port (Node.js); return its stdout."""
+def run_in_micropython(code: str, *mounts: str) -> str:
+    """Run code in the MicroPython WebAssembly port (Node.js); return its stdout.
+
+    mounts are "DIR:/PATH" folders to copy in instead of the repository's firmware/.
+    """
     node = shutil.which("node")
     assert node, "Node.js is required (see .ci/run)"
     assert (ROOT / "node_modules" / "@micropython").is_dir(), "run `npm ci` first"
-    proc = subprocess.run([node, str(ROOT / "tests" / "firmware" / "run_mpy.mjs"), str(ROOT), code],
-                          capture_output=True, timeout=120, cwd=ROOT, check=False)
+    extra = [arg for m in mounts for arg in ("--mount", m)]
+    proc = subprocess.run([node, str(ROOT / "tests" / "firmware" / "run_mpy.mjs"), str(ROOT), code,
+                           *extra], capture_output=True, timeout=120, cwd=ROOT, check=False)
     assert proc.returncode == 0, proc.stderr.decode()[-3000:]
     return proc.stdout.decode()
 
@@ -56,3 +60,25 @@ def test_it_really_is_micropython() -> None:
     """Guard against the runner silently using another interpreter."""
     out = run_in_micropython("import sys\nprint(sys.implementation.name)")
     assert out.strip() == "micropython"
+
+
+def test_bundle_runs_in_micropython_from_mpy_alone(tmp_path: Path) -> None:
+    """`binfleet firmware build` output, with no .py sources, imports and runs in MicroPython."""
+    out = tmp_path / "bundle"
+    proc = subprocess.run([sys.executable, "-m", "binfleet.cli", "firmware", "build", "--out",
+                           str(out)], capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    manifest = (out / "MANIFEST").read_text().splitlines()
+    assert len(manifest) == len(FIRMWARE_FILES)
+    code = (
+        "sys.path.insert(0, '/bundle')\n"
+        "from firmware.core import fill, payload, reading\n"
+        "print(fill.__file__)\n"
+        "cfg = reading.BinConfig('bin-1', 1000, 150, 250, 0, 215000, 10000, '0.1.0')\n"
+        "r = reading.make_reading(cfg, 1, 1764800000000, True, 650, 21500, 3600, 200)\n"
+        "print(payload.encode_json(r).decode())\n"
+    )
+    out_text = run_in_micropython(code, f"{out}:/bundle")
+    first, body = out_text.strip().splitlines()
+    assert first.endswith("fill.mpy")
+    assert body.startswith('{"v":1,"bin":"bin-1","seq":1,')
