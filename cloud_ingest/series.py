@@ -21,7 +21,8 @@ from protocol.v1 import Reading
 
 MEASUREMENT = "bin_reading"
 FLOAT_FIELDS = ("fill_pct", "weight_kg", "temp_c")
-INT_FIELDS = ("distance_mm", "battery_mv", "quality", "flags", "seq")
+INT_FIELDS = ("distance_mm", "battery_mv", "quality", "flags", "seq", "quality_level",
+              "spread_mm")
 
 
 class SeriesWriter(Protocol):
@@ -91,6 +92,8 @@ CREATE TABLE IF NOT EXISTS bin_reading (
     PRIMARY KEY (bin_id, ts_ms)
 )
 """
+# Columns added after the first release, added in place to older files.
+_SQLITE_ADDED = (("quality_level", "INTEGER"), ("spread_mm", "INTEGER"))
 
 
 class SqliteSeriesWriter:
@@ -103,16 +106,23 @@ class SqliteSeriesWriter:
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(_SQLITE_SCHEMA)
+        have = {row[1] for row in self._db.execute("PRAGMA table_info(bin_reading)")}
+        for name, kind in _SQLITE_ADDED:
+            if name not in have:
+                self._db.execute(f"ALTER TABLE bin_reading ADD COLUMN {name} {kind}")
 
     def write(self, readings: Sequence[Reading]) -> None:
         """Upsert the batch in one transaction."""
         rows = [(r.bin_id, r.ts_ms, r.fw, r.seq, r.fill_pct, r.distance_mm, r.weight_kg,
-                 r.battery_mv, r.temp_c, r.quality, r.flags) for r in readings]
+                 r.battery_mv, r.temp_c, r.quality, r.flags, r.quality_level, r.spread_mm)
+                for r in readings]
         with self._lock:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
                 self._db.executemany(
-                    "INSERT OR REPLACE INTO bin_reading VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
+                    "INSERT OR REPLACE INTO bin_reading (bin_id, ts_ms, fw, seq, fill_pct,"
+                    " distance_mm, weight_kg, battery_mv, temp_c, quality, flags, quality_level,"
+                    " spread_mm) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
                 self._db.execute("COMMIT")
             except sqlite3.Error as e:
                 if self._db.in_transaction:

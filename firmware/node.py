@@ -10,7 +10,8 @@ max_per_message readings, QoS 1; each message leaves the queue only after its PU
 Any failure (no broker, no PUBACK in time) ends the attempt, keeps what is left for the
 next wake, and returns, so the node goes back to sleep instead of staying awake.
 
-`hw.read()` returns (distance_mm, counts, battery_mv, temp_dc), each possibly None;
+`hw.read_samples()` returns (distances_mm, counts, battery_mv, temp_dc): lists of
+samples for the first two (firmware/core/sampling.py makes one reading of them);
 `clock()` returns (ts_ms, synced). Both are supplied by main.py on the device and by
 hardware/sim.py in tests.
 """
@@ -18,6 +19,7 @@ hardware/sim.py in tests.
 from firmware.core import binary, reading
 from firmware.core.fqueue import FlashQueue
 from firmware.core.policy import Policy, PolicyConfig
+from firmware.core.sampling import History, make_sampled_reading
 from firmware.core.seq import SeqCounter
 from firmware.net.mqtt import MQTTClient, MQTTError
 
@@ -52,16 +54,17 @@ class Node:
         self.wakes = 0
         self.last = None  # type: reading.Reading | None
         self.last_reason = ""
+        self.history = History()
         self.sent = 0
         self.failed_sends = 0
         self._topic = "bins/" + cfg.bin_id + "/telemetry"
 
     def sample(self) -> reading.Reading:
         """Take one reading and put it in the flash queue."""
-        distance_mm, counts, battery_mv, temp_dc = self.hw.read()  # type: ignore[attr-defined]
+        distances, counts, battery_mv, temp_dc = self.hw.read_samples()  # type: ignore[attr-defined]
         ts_ms, synced = self.clock()  # type: ignore[operator]
-        r = reading.make_reading(self.cfg, self.seqs.next(), ts_ms, synced, distance_mm, counts,
-                                 battery_mv, temp_dc)
+        r = make_sampled_reading(self.cfg, self.seqs.next(), ts_ms, synced, distances, counts,
+                                 battery_mv, temp_dc, self.history)
         record = bytearray(binary.SIZE)
         binary.encode_one(r, record, 0)
         self.queue.append(bytes(record))

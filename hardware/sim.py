@@ -60,6 +60,8 @@ class SimHardware:
         self.density = density_kg_per_l
         self.fill = rng.uniform(0.0, 0.6)
         self.battery_mv = rng.randint(3300, 3600)
+        # Distance to something lying over the sensor (a bag, a box), or None.
+        self.cover_mm: int | None = None
 
     def step(self) -> None:
         """Advance one sampling interval: some waste in, sometimes a collection."""
@@ -71,6 +73,8 @@ class SimHardware:
 
     def distance_mm(self) -> int:
         """Ultrasonic echo distance with a little noise."""
+        if self.cover_mm is not None:
+            return max(0, int(self.cover_mm + self.rng.gauss(0, 3)))
         surface = self.offset_mm + self.depth_mm * (1 - self.fill)
         return max(0, int(surface + self.rng.gauss(0, 3)))
 
@@ -84,9 +88,17 @@ class SimHardware:
         return int(180 + self.rng.gauss(0, 15))
 
     def read(self) -> tuple[int | None, int | None, int | None, int | None]:
-        """One wake's raw values, as firmware.node.Node expects from the drivers."""
+        """One wake's raw values, one sample each."""
         self.step()
         return self.distance_mm(), self.counts(), self.battery_mv, self.temp_dc()
+
+    def read_samples(self, n: int = 5) -> tuple[list[int | None], list[int | None], int | None,
+                                                int | None]:
+        """One wake's samples, as firmware.node.Node expects from the drivers."""
+        self.step()
+        distances: list[int | None] = [self.distance_mm() for _ in range(n)]
+        counts: list[int | None] = [self.counts() for _ in range(3)]
+        return distances, counts, self.battery_mv, self.temp_dc()
 
 
 class SimBin:

@@ -38,6 +38,8 @@ class Reading:
     temp_c: float | None
     quality: int
     flags: int
+    quality_level: int | None
+    spread_mm: int | None
     fw: str
 
     def to_wire(self) -> dict[str, Any]:
@@ -59,6 +61,8 @@ _WIRE_TO_ATTR = (
     ("temp_c", "temp_c"),
     ("quality", "quality"),
     ("flags", "flags"),
+    ("quality_level", "quality_level"),
+    ("spread_mm", "spread_mm"),
     ("fw", "fw"),
 )
 
@@ -84,6 +88,7 @@ def parse_json(raw: bytes) -> object:
 # (name, kind, places, lo, hi, nullable) for every field but "v", in schema order.
 _SPECS = tuple((f[0], f[2], f[3], f[4], f[5], f[6]) for f in fw_payload.FIELDS if f[1] is not None)
 _KNOWN = frozenset(f[0] for f in fw_payload.FIELDS)
+_OPTIONAL = frozenset(fw_payload.OPTIONAL)
 if [a for _, a in _WIRE_TO_ATTR] != [f.name for f in fields(Reading)] or \
         [w for w, _ in _WIRE_TO_ATTR] != [spec[0] for spec in _SPECS]:
     raise ImportError("protocol.v1.Reading does not follow firmware's FIELDS order")
@@ -136,6 +141,9 @@ def validate(obj: object, topic_bin_id: str | None, now_ms: int) -> Reading:
         try:
             value = obj[name]
         except KeyError:
+            if name in _OPTIONAL:
+                values.append(None)
+                continue
             raise ProtocolError(name, "required field is missing") from None
         if value is None:
             if not nullable:

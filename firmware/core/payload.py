@@ -47,8 +47,13 @@ FIELDS = (
     ("temp_c", "temp_dc", KIND_DEC, 1, -40, 125, True, "degC"),
     ("quality", "quality", KIND_INT, 0, 0, 4, False, "LwM2M 3435 quality code"),
     ("flags", "flags", KIND_INT, 0, 0, 65535, False, "bit field"),
+    ("quality_level", "quality_level", KIND_INT, 0, 0, 100, True, "LwM2M 3435 quality level"),
+    ("spread_mm", "spread_mm", KIND_INT, 0, 0, 20000, True, "mm"),
     ("fw", "fw", KIND_STR, 0, 1, 24, False, ""),
 )
+
+# Fields a v1 payload may leave out (read as null): added after the first devices shipped.
+OPTIONAL = ("quality_level", "spread_mm")
 
 # Bytes a v1 payload may take; the gateway rejects anything larger unread.
 MAX_BYTES = const(512)

@@ -4,7 +4,8 @@ Routine readings are batched into few radio wake-ups; some readings go at once:
 
 - fire: temperature at or above fire_dc, or rising by fire_rise_dc or more since the
   previous sample
-- full: fill crossed full_dpct upwards
+- full: fill crossed full_dpct upwards (accepted readings only: a covered, stuck or
+  noisy sensor does not wake anyone)
 - lid: the lid switch woke the board
 - change: fill moved by change_dpct or more since the last reading sent
 - heartbeat: nothing sent for heartbeat_s
@@ -67,7 +68,9 @@ class Policy:
         c = self.cfg
         self.pending += 1
         why = SEND_NOT
-        fill = r.fill_dpct
+        # Only an accepted reading may claim full or a big change; suspicious ones still
+        # go out with the next batch, flagged.
+        fill = r.fill_dpct if r.quality == 4 else None
         if r.temp_dc is not None and (
                 r.temp_dc >= c.fire_dc
                 or (self.prev_temp is not None and r.temp_dc - self.prev_temp >= c.fire_rise_dc)):

@@ -44,7 +44,8 @@ class Reading:
 
     def __init__(self, bin_id: str, seq: int, ts_ms: int, fill_dpct: int | None,
                  distance_mm: int | None, weight_g: int | None, battery_mv: int | None,
-                 temp_dc: int | None, quality: int, flags: int, fw: str) -> None:
+                 temp_dc: int | None, quality: int, flags: int, fw: str,
+                 quality_level: int | None = None, spread_mm: int | None = None) -> None:
         self.bin_id = bin_id
         self.seq = seq
         self.ts_ms = ts_ms
@@ -56,6 +57,8 @@ class Reading:
         self.quality = quality
         self.flags = flags
         self.fw = fw
+        self.quality_level = quality_level  # 0..100, LwM2M 3435
+        self.spread_mm = spread_mm  # max - min of the distance samples kept
 
 
 class BinConfig:

@@ -8,6 +8,7 @@ Only MicroPython-compatible code belongs here.
 from firmware.core import binary, fill, frame, payload, reading, scale
 from firmware.core.fqueue import FlashQueue
 from firmware.core.policy import Policy, PolicyConfig
+from firmware.core.sampling import History, make_sampled_reading, robust
 from firmware.core.seq import SeqCounter
 
 GEOMETRIES = ((1000, 150, 250), (1200, 0, 0), (800, 300, 200), (1, 0, 0))
@@ -59,6 +60,14 @@ def lines(seq_path):
         if send:
             policy.sent(r)
         yield "policy %d %r %s %d" % (i, send, why, policy.next_interval_s())
+    h = History(stuck_wakes=3)
+    sets = ([650, 652, 649, 120, 651], [600, 640, 620, 660, 630], [None] * 5, [700] * 5,
+            [700] * 5, [700] * 5, [200, 201, 199, 200, 202], [None, 300, 310, None, 305])
+    for i, ds in enumerate(sets):
+        yield "robust %r" % (robust(ds),)
+        r = make_sampled_reading(cfg, 100 + i, ts + i * 900000, True, ds,
+                                 [300000, 300010, None], 3600, 200, h)
+        yield payload.encode_json(r).decode()
 
 
 def main(seq_path):

@@ -33,7 +33,17 @@ def test_good_payload_decodes() -> None:
     assert r.seq == 7
     assert r.fill_pct == 58.0
     assert r.weight_kg == 5.651
-    assert r.to_wire() == GOOD
+    assert r.to_wire() == {**GOOD, "quality_level": None, "spread_mm": None}
+
+
+def test_optional_fields_are_checked_when_present() -> None:
+    """quality_level and spread_mm may be absent (older firmware) but never wrong."""
+    r = v1.decode(raw(quality_level=87, spread_mm=12), "bin-0001", NOW_MS)
+    assert (r.quality_level, r.spread_mm) == (87, 12)
+    with pytest.raises(ProtocolError, match=r"quality_level: must be within 0\.\.100"):
+        v1.decode(raw(quality_level=101), "bin-0001", NOW_MS)
+    with pytest.raises(ProtocolError, match="spread_mm: must be a number"):
+        v1.decode(raw(spread_mm="wide"), "bin-0001", NOW_MS)
 
 
 @pytest.mark.parametrize(("payload", "field", "rule"), [
