@@ -48,7 +48,8 @@ import gc, sys
 sys.path.insert(0, '/app')
 gc.collect()
 before = gc.mem_alloc()
-from firmware.core import binary, fill, fqueue, frame, payload, policy, reading, scale, seq
+from firmware.core import binary, fill, fqueue, frame, payload, policy, reading
+from firmware.core import sampling, scale, seq
 gc.collect()
 print(gc.mem_alloc() - before)
 """
