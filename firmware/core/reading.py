@@ -65,7 +65,8 @@ class BinConfig:
     """Geometry and calibration a reading needs; validated once when loaded."""
 
     def __init__(self, bin_id: str, depth_mm: int, offset_mm: int, dead_zone_mm: int,
-                 tare_counts: int, cal_counts: int, cal_grams: int, fw: str) -> None:
+                 tare_counts: int, cal_counts: int, cal_grams: int, fw: str,
+                 bottom_mm: int = 0, top_mm: int = 0) -> None:
         if not bin_id or len(bin_id) > 32:
             raise ValueError("bin_id: must be 1..32 characters")
         for ch in bin_id:
@@ -75,6 +76,8 @@ class BinConfig:
             raise ValueError("depth_mm: must be > 0")
         if cal_counts <= 0:
             raise ValueError("cal_counts: must be > 0")
+        if (bottom_mm > 0) != (top_mm > 0) or bottom_mm < 0:
+            raise ValueError("bottom_mm, top_mm: give both widths of a tapered bin, or neither")
         self.bin_id = bin_id
         self.depth_mm = depth_mm
         self.offset_mm = offset_mm
@@ -83,6 +86,8 @@ class BinConfig:
         self.cal_counts = cal_counts
         self.cal_grams = cal_grams
         self.fw = fw
+        self.bottom_mm = bottom_mm  # tapered bins: inside width at the floor
+        self.top_mm = top_mm  # and at the full line
 
 
 def make_reading(cfg: BinConfig, seq: int, ts_ms: int, clock_synced: bool,
@@ -93,7 +98,8 @@ def make_reading(cfg: BinConfig, seq: int, ts_ms: int, clock_synced: bool,
     quality = Q_ACCEPTED
     if not clock_synced:
         flags |= FLAG_CLOCK_UNSYNCED
-    f: int | None = fill.fill_dpct(distance_mm, cfg.depth_mm, cfg.offset_mm, cfg.dead_zone_mm)
+    f: int | None = fill.fill_dpct(distance_mm, cfg.depth_mm, cfg.offset_mm, cfg.dead_zone_mm,
+                                   cfg.bottom_mm, cfg.top_mm)
     dist = distance_mm
     if f == fill.NO_ECHO:
         flags |= FLAG_NO_ECHO

@@ -133,3 +133,18 @@ def test_payload_refuses_unsafe_strings() -> None:
     r.fw = 'x"y'
     with pytest.raises(ValueError, match="fw"):
         payload.encode_json(r)
+
+
+def test_tapered_bin_fill_is_by_volume() -> None:
+    """A bin 400 mm wide at the floor and 800 at the top, filled to half its height, is
+    (600^3 - 400^3) / (800^3 - 400^3) = 34 % full by volume, not 50 %."""
+    assert fill.volume_dpct(500, 1000, 400, 800) == 339
+    assert fill.volume_dpct(0, 1000, 400, 800) == 0
+    assert fill.volume_dpct(1000, 1000, 400, 800) == 1000
+    assert fill.volume_dpct(500, 1000) == 500  # straight walls
+    tapered = reading.BinConfig("bin-t", 1000, 150, 250, 84211, 215000, 10000, "0.1.0",
+                                bottom_mm=400, top_mm=800)
+    r = reading.make_reading(tapered, 1, NOW_MS, True, 650, 300_000, 3600, 200)
+    assert r.fill_dpct == 339
+    with pytest.raises(ValueError, match="bottom_mm, top_mm"):
+        reading.BinConfig("bin-t", 1000, 150, 250, 0, 1, 1, "0.1.0", bottom_mm=400)

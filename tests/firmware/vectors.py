@@ -23,6 +23,9 @@ def lines(seq_path):
         for d in DISTANCES:
             yield "fill %d %d %d %s -> %d" % (depth, offset, dead, d,
                                                 fill.fill_dpct(d, depth, offset, dead))
+    for level in (0, 1, 250, 500, 999, 1000):
+        yield "volume %d %d %d" % (level, fill.volume_dpct(level, 1000, 400, 800),
+                                   fill.volume_dpct(level, 1000, 900, 600))
     for cal_counts, cal_grams in CALS:
         for c in COUNTS:
             if c is not None:
