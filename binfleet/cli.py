@@ -59,6 +59,18 @@ def _cmd_firmware(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_provision(args: argparse.Namespace) -> int:
+    from binfleet.provision import ProvisionError, run, steps
+
+    try:
+        for reply in run(args.port, steps(args.set, args.tare, args.cal, args.save), args.baud):
+            print(reply)
+    except ProvisionError as e:
+        print(f"binfleet provision: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _cmd_sim(args: argparse.Namespace) -> int:
     from urllib.parse import urlsplit
 
@@ -109,6 +121,15 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("action", choices=["build"])
     f.add_argument("--out", default="build/firmware-bundle", help="bundle folder")
     f.set_defaults(func=_cmd_firmware)
+
+    pv = sub.add_parser("provision", help="set up and calibrate a bin over serial")
+    pv.add_argument("--port", required=True, help="serial port or pyserial URL")
+    pv.add_argument("--baud", type=int, default=115200)
+    pv.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    pv.add_argument("--tare", action="store_true", help="zero the empty scale")
+    pv.add_argument("--cal", type=int, metavar="GRAMS", help="calibrate with this mass on")
+    pv.add_argument("--save", action="store_true", help="write the config to flash")
+    pv.set_defaults(func=_cmd_provision)
 
     s = sub.add_parser("sim", help="run simulated bins against a broker")
     s.add_argument("--mqtt-url", default="mqtt://127.0.0.1:1883")

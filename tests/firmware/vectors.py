@@ -10,6 +10,7 @@ from firmware.core.fqueue import FlashQueue
 from firmware.core.policy import Policy, PolicyConfig
 from firmware.core.sampling import History, make_sampled_reading, robust
 from firmware.core.seq import SeqCounter
+from firmware.provision import Provisioner
 
 GEOMETRIES = ((1000, 150, 250), (1200, 0, 0), (800, 300, 200), (1, 0, 0))
 DISTANCES = (None, 0, 120, 249, 250, 300, 650, 1150, 1200, 1201, 1250, 1999, 20000)
@@ -71,6 +72,17 @@ def lines(seq_path):
         r = make_sampled_reading(cfg, 100 + i, ts + i * 900000, True, ds,
                                  [300000, 300010, None], 3600, 200, h)
         yield payload.encode_json(r).decode()
+    load = [0]
+    prov = Provisioner(seq_path + "-config.json", lambda: 84211 + load[0] * 21537)
+    for line in ("SET bin_id bin-7", "SET depth_mm 99", "SET depth_mm 1100", "CAL 1000", "TARE",
+                 "SET bin_id bad id", "FLY"):
+        yield "provision %s -> %s" % (line, prov.handle(line))
+    load[0] = 10
+    yield "provision CAL -> %s" % prov.handle("CAL 10000")
+    yield "provision SAVE -> %s" % prov.handle("SAVE")
+    again = Provisioner(seq_path + "-config.json", lambda: 0)
+    yield "provision saved %s %d %d" % (again.config["bin_id"], again.config["cal_counts"],
+                                        again.config["cal_grams"])
 
 
 def main(seq_path):
