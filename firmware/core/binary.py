@@ -87,7 +87,7 @@ def decode_one(buf: bytes, pos: int) -> tuple[int, int, int, int, int | None, in
 try:
     from typing import TYPE_CHECKING
 except ImportError:  # MicroPython has no typing module
-    TYPE_CHECKING = False  # type: ignore[misc]
+    TYPE_CHECKING = False  # type: ignore[misc, unused-ignore]
 
 if TYPE_CHECKING:
     from firmware.core.reading import Reading

@@ -16,7 +16,7 @@ try:
     from micropython import const
 except ImportError:  # CPython
 
-    def const(x: int) -> int:
+    def const(x: int) -> int:  # type: ignore[misc, unused-ignore]
         return x
 
 # Outcomes of a distance check; fill_dpct returns one of these negatives instead

@@ -15,14 +15,14 @@ try:
     from micropython import const
 except ImportError:  # CPython
 
-    def const(x: int) -> int:
+    def const(x: int) -> int:  # type: ignore[misc, unused-ignore]
         return x
 
 
 try:
     from typing import TYPE_CHECKING
 except ImportError:  # MicroPython has no typing module
-    TYPE_CHECKING = False  # type: ignore[misc]
+    TYPE_CHECKING = False  # type: ignore[misc, unused-ignore]
 
 if TYPE_CHECKING:
     from firmware.core.reading import Reading

@@ -118,7 +118,7 @@ class Policy:
 try:
     from typing import TYPE_CHECKING
 except ImportError:  # MicroPython has no typing module
-    TYPE_CHECKING = False  # type: ignore[misc]
+    TYPE_CHECKING = False  # type: ignore[misc, unused-ignore]
 
 if TYPE_CHECKING:
     from firmware.core.reading import Reading

@@ -82,3 +82,27 @@ def test_bundle_runs_in_micropython_from_mpy_alone(tmp_path: Path) -> None:
     first, body = out_text.strip().splitlines()
     assert first.endswith("fill.mpy")
     assert body.startswith('{"v":1,"bin":"bin-1","seq":1,')
+
+
+MP_MYPY = ROOT / "tests" / "firmware" / "mypy_micropython.ini"
+
+
+def mypy_micropython(*target: str) -> subprocess.CompletedProcess[str]:
+    """Run mypy against MicroPython's stubs (build/mpstubs, installed by .ci/run)."""
+    assert (ROOT / "build" / "mpstubs" / "stdlib" / "VERSIONS").is_file(), (
+        "MicroPython stubs missing: .ci/run installs micropython-esp32-stubs into build/mpstubs")
+    return subprocess.run([sys.executable, "-m", "mypy", "--config-file", str(MP_MYPY), *target],
+                          capture_output=True, text=True, timeout=300, cwd=ROOT, check=False)
+
+
+def test_firmware_type_checks_against_micropython_stubs() -> None:
+    """The firmware uses only what MicroPython's ESP32 port offers."""
+    proc = mypy_micropython("-p", "firmware")
+    assert proc.returncode == 0, proc.stdout[-4000:]
+
+
+def test_micropython_stub_check_catches_cpython_only_calls() -> None:
+    """The same check refuses what only CPython has (MicroPython's os has no os.path)."""
+    proc = mypy_micropython("-c", "import os\nprint(os.path.join('a', 'b'))\n")
+    assert proc.returncode != 0
+    assert '"path"' in proc.stdout
