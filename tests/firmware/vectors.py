@@ -6,6 +6,7 @@ Only MicroPython-compatible code belongs here.
 """
 
 from firmware.core import binary, fill, frame, payload, reading, scale
+from firmware.core.bootguard import BootGuard
 from firmware.core.fqueue import FlashQueue
 from firmware.core.policy import Policy, PolicyConfig
 from firmware.core.sampling import History, make_sampled_reading, robust
@@ -83,6 +84,10 @@ def lines(seq_path):
     again = Provisioner(seq_path + "-config.json", lambda: 0)
     yield "provision saved %s %d %d" % (again.config["bin_id"], again.config["cal_counts"],
                                         again.config["cal_grams"])
+    boots = [BootGuard(seq_path + "-boots").safe_mode for _ in range(4)]
+    guard = BootGuard(seq_path + "-boots")
+    guard.good()
+    yield "boots %r then %r" % (boots, BootGuard(seq_path + "-boots").safe_mode)
 
 
 def main(seq_path):

@@ -1,0 +1,53 @@
+"""Boot counter and safe mode: a node that keeps crashing stops doing what crashes it.
+
+Every boot counts as a possible crash until the wake completes and calls good(). After
+max_bad boots in a row without good(), the node comes up in safe mode: main.py then
+skips sensors and the normal cycle, reports its state on the status topic, keeps the
+serial provisioning handler available, and sleeps long, so a bad config or a broken
+sensor cannot drain the battery in a boot loop. The counter lives in a small file
+(replaced by rename) so it survives the watchdog reset that ends a hung wake.
+
+    guard = BootGuard("/data/boots")
+    if guard.safe_mode: ...
+    ...wake...
+    guard.good()
+"""
+
+import os
+
+_MAX_BAD = 3
+
+
+class BootGuard:
+    """Counts boots that did not finish."""
+
+    def __init__(self, path: str, max_bad: int = _MAX_BAD) -> None:
+        self._path = path
+        self.max_bad = max_bad
+        self.bad = self._load() + 1  # this boot, until proven good
+        self._store(self.bad)
+        self.safe_mode = self.bad > max_bad
+
+    def _load(self) -> int:
+        try:
+            with open(self._path) as f:
+                return int(f.read().strip())
+        except (OSError, ValueError):
+            return 0
+
+    def _store(self, value: int) -> None:
+        tmp = self._path + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(str(value))
+        os.rename(tmp, self._path)
+
+    def good(self) -> None:
+        """The wake completed: reset the count."""
+        if self.bad:
+            self.bad = 0
+            self._store(0)
+
+    def clear(self) -> None:
+        """Leave safe mode (after a fix, e.g. from provisioning or a new remote config)."""
+        self.good()
+        self.safe_mode = False
