@@ -1,0 +1,62 @@
+"""Ultrasonic distance sensor (JSN-SR04T waterproof, or HC-SR04): trigger, time the echo.
+
+A trigger pulse of at least 10 us starts a ping; the echo pin stays high for the
+sound's round trip. Sound travels 331.3 m/s at 0 C plus 0.606 m/s per degree, so the
+distance comes from the echo time and the air temperature (about 1.8 % per 10 C if
+ignored). No echo within the time the maximum range needs gives None, never a hang.
+
+    us = Ultrasonic(Pin(25, Pin.OUT), Pin(26, Pin.IN))
+    distances = us.read_samples(5, temp_dc=215)     # mm, or None for a missed echo
+"""
+
+import time
+
+from machine import Pin, time_pulse_us
+
+# The module needs this long between pings, or the last ping's echo is read again.
+_SETTLE_MS = 60
+_TRIGGER_US = 12
+
+
+def speed_mm_per_s(temp_dc: int) -> int:
+    """Speed of sound in air in mm/s at temp_dc tenths of a degree C."""
+    return 331_300 + 606 * temp_dc // 10
+
+
+def distance_mm(echo_us: int, temp_dc: int) -> int:
+    """One-way distance for a round-trip echo time, rounded to the nearest mm."""
+    return (echo_us * speed_mm_per_s(temp_dc) + 1_000_000) // 2_000_000
+
+
+class Ultrasonic:
+    """One trigger/echo sensor."""
+
+    def __init__(self, trigger: Pin, echo: Pin, max_mm: int = 6000) -> None:
+        if max_mm <= 0:
+            raise ValueError("max_mm: must be > 0")
+        self.trigger = trigger
+        self.echo = echo
+        # Round trip at the slowest plausible speed (-40 C), plus 10 %.
+        self.timeout_us = max_mm * 2_000_000 // speed_mm_per_s(-400) * 11 // 10
+        self.trigger.value(0)
+
+    def ping(self, temp_dc: int = 200) -> int | None:
+        """One measurement in mm, or None if no echo came back in time."""
+        self.trigger.value(0)
+        time.sleep_us(5)
+        self.trigger.value(1)
+        time.sleep_us(_TRIGGER_US)
+        self.trigger.value(0)
+        echo_us = time_pulse_us(self.echo, 1, self.timeout_us)
+        if echo_us < 0:
+            return None
+        return distance_mm(echo_us, temp_dc)
+
+    def read_samples(self, n: int, temp_dc: int = 200) -> list[int | None]:
+        """n pings, spaced so that no ping hears the one before."""
+        out = []
+        for i in range(n):
+            if i:
+                time.sleep_ms(_SETTLE_MS)
+            out.append(self.ping(temp_dc))
+        return out
