@@ -9,10 +9,26 @@ from tests.servers import Mosquitto, VictoriaMetrics
 from tests.services import RUNNING
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Keep each phase's report on the test item, so fixtures can tell a failure."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
 @pytest.fixture(autouse=True)
-def _no_leftover_services() -> Iterator[None]:
-    """Kill any BinFleet process a test started and did not stop (e.g. it failed early)."""
+def _no_leftover_services(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Kill any BinFleet process a test started and did not stop (e.g. it failed early);
+    when the test failed, show the end of each service's log in its report."""
+    started = len(RUNNING)
     yield
+    failed = getattr(request.node, "rep_call", None)
+    if failed is not None and failed.failed:
+        for svc in RUNNING[started:]:
+            if svc.log.exists():
+                tail = svc.log.read_text(errors="replace").splitlines()[-40:]
+                print(f"--- last lines of {svc.log} ---", *tail, sep="\n")
     while RUNNING:
         RUNNING.pop().kill()
 

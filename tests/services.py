@@ -14,6 +14,8 @@ from binfleet.ports import free_port
 from tests.servers import env_without_proxies, wait_port
 
 TOKEN = "test-gateway-token"
+# How long report() keeps asking a gateway that does not answer.
+REPORT_PATIENCE_S = 15.0
 # Every process a test started; tests/conftest.py kills what is still running after it.
 RUNNING: list["Service"] = []
 
@@ -111,14 +113,23 @@ class GatewayProcess(Service):
             "retry_max_s = 2.0\n"
             f"health_port = {self.health_port}\n" + extra), workdir)
 
-    def report(self) -> dict[str, Any]:
-        """Return the gateway's /stats, or {} while it does not answer."""
-        try:
-            url = f"http://127.0.0.1:{self.health_port}/stats"
-            with urllib.request.urlopen(url, timeout=2) as r:
-                return dict(json.loads(r.read()))
-        except OSError:
-            return {}
+    def report(self, patience_s: float = REPORT_PATIENCE_S) -> dict[str, Any]:
+        """Return the gateway's /stats; {} if it has not answered within patience_s.
+
+        A busy machine can make one request slow; retrying keeps a test from failing
+        on a missing key when the gateway was merely late.
+        """
+        url = f"http://127.0.0.1:{self.health_port}/stats"
+        deadline = time.monotonic() + patience_s
+        while True:
+            try:
+                with urllib.request.urlopen(url, timeout=5) as r:
+                    return dict(json.loads(r.read()))
+            except OSError:
+                exited = self.proc is not None and self.proc.poll() is not None
+                if exited or time.monotonic() >= deadline:
+                    return {}
+                time.sleep(0.2)
 
     def metrics(self) -> str:
         """Return the gateway's /metrics text."""
@@ -130,7 +141,8 @@ class GatewayProcess(Service):
         """Start; by default wait until the broker granted the subscription."""
         super().start()
         if wait_subscribed:
-            wait_for(lambda: self.report().get("subscribed"), 30, "gateway subscribed")
+            wait_for(lambda: self.report(patience_s=1).get("subscribed"), 30,
+                     "gateway subscribed")
 
 
 def wait_for(predicate: "object", timeout_s: float, what: str) -> None:
