@@ -155,6 +155,23 @@ class VictoriaMetrics:
         return out
 
 
+def points_at_least(vm: "VictoriaMetrics", n: int,
+                    timeout_s: float = 30.0) -> dict[tuple[str, int], dict[str, float]]:
+    """Poll until at least n points are visible (or timeout_s passed); return them all.
+
+    VictoriaMetrics acknowledges a write before every sample is searchable, even after
+    /internal/force_flush, so a read right after a write can come up short. Callers
+    compare the result exactly: a real loss still fails (short after the timeout), and so
+    does a surplus.
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        points = vm.points()
+        if len(points) >= n or time.monotonic() >= deadline:
+            return points
+        time.sleep(0.25)
+
+
 def env_without_proxies() -> dict[str, str]:
     """Environment for child processes: no HTTP proxy may redirect loopback traffic."""
     return {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}

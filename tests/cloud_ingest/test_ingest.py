@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from protocol import batch
-from tests.servers import VictoriaMetrics
+from tests.servers import VictoriaMetrics, points_at_least
 from tests.services import TOKEN, Ingest
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -51,6 +51,7 @@ def test_schema_in_store(ingest: Ingest, victoria: VictoriaMetrics) -> None:
     resp = post(ingest, batch.encode("gw-1", readings))
     assert resp.status_code == 200, resp.text
     assert resp.json()["accepted"] == 2
+    points_at_least(victoria, 2)  # the second reading has no fill, so 2 points in all
     series = {s["metric"]["__name__"]: s for s in victoria.export()}  # type: ignore[index]
     assert set(series) == {f"bin_reading_{f}" for f in
                            ("fill_pct", "distance_mm", "weight_kg", "battery_mv", "temp_c",
@@ -72,7 +73,7 @@ def test_replayed_batch_changes_nothing(ingest: Ingest, victoria: VictoriaMetric
     body = batch.encode("gw-1", [reading("bin-b", i, now - 10_000 + i) for i in range(50)])
     for _ in range(3):
         assert post(ingest, body).status_code == 200
-    points = victoria.points()
+    points = points_at_least(victoria, 50)
     assert len(points) == 50
     state = httpx.get(f"{ingest.url}/api/v1/bins", timeout=10).json()
     assert state[0]["seq"] == 49
@@ -118,4 +119,4 @@ def test_store_down_gives_503_then_recovers(ingest: Ingest, victoria: VictoriaMe
     victoria.start()
     resp = post(ingest, body)
     assert resp.status_code == 200
-    assert len(victoria.points()) == 10
+    assert len(points_at_least(victoria, 10)) == 10
