@@ -16,9 +16,9 @@ boot, since a bin may wake with waste in it.
 """
 
 import json
-import os
 
 from firmware.core import reading, scale
+from firmware.core.flashfile import write_atomic
 
 # key: (kind, low, high); strings are length-bounded.
 KEYS = {
@@ -104,10 +104,7 @@ class Provisioner:
             self.config["cal_grams"] = cal_grams
             return "OK cal=" + str(cal_counts) + "/" + str(cal_grams)
         if cmd == "SAVE":
-            tmp = self.path + ".tmp"
-            with open(tmp, "w") as f:
-                json.dump(self.config, f)
-            os.rename(tmp, self.path)
+            write_atomic(self.path, json.dumps(self.config))
             return "OK saved"
         return "ERR command: unknown " + repr(cmd) + " (GET, SET, TARE, CAL, SAVE)"
 

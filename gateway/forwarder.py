@@ -112,13 +112,9 @@ class Forwarder:
               events: list[tuple[int, Event]]) -> float:
         """Send one batch; return how long to pause before the next attempt."""
         keys = [(r.bin_id, r.seq) for r in rows] + [(f"event-{i}", 0) for i, _ in events]
-        events_json = json.dumps([{"bin": e.bin_id, "status": e.status, "ts_ms": e.ts_ms}
-                                  for _, e in events], separators=(",", ":"))
-        body = (
-            '{"batch_id":"' + batch.batch_id_of(keys) + '","gateway":"' + self._cfg.gateway_id
-            + '","readings":[' + ",".join(r.body for r in rows) + '],"events":' + events_json
-            + "}"
-        ).encode()
+        body = batch.encode_raw(
+            self._cfg.gateway_id, keys, [r.body for r in rows],
+            [{"bin": e.bin_id, "status": e.status, "ts_ms": e.ts_ms} for _, e in events])
         started = time.monotonic()
         try:
             resp = http.post(self._cfg.ingest_url, content=gzip.compress(body, GZIP_LEVEL))

@@ -20,7 +20,6 @@ from paho.mqtt.reasoncodes import ReasonCode
 from gateway.buffer import Accepted, Event, Rejected
 from gateway.committer import Committer, Inbound
 from gateway.config import GatewayConfig
-from gateway.stats import Counters
 from protocol import topics
 
 log = logging.getLogger(__name__)
@@ -37,10 +36,9 @@ RECEIVE_MAXIMUM = 1000
 class MqttIntake:
     """Owns the paho client; acknowledges what the committer has made durable."""
 
-    def __init__(self, cfg: GatewayConfig, counters: Counters, committer: Committer) -> None:
+    def __init__(self, cfg: GatewayConfig, committer: Committer) -> None:
         """Prepare the client; nothing connects before start()."""
         self._cfg = cfg
-        self._counters = counters
         self._committer = committer
         self._stopping = threading.Event()
         # Bumped on every (re)connect; a token is (generation, mid, qos).

@@ -35,7 +35,7 @@ class Gateway:
         Buffer(cfg.buffer_path).close()  # create schema before two threads race for it
         wake = threading.Event()
         self.committer = Committer(cfg, self.counters, wake)
-        self.intake = MqttIntake(cfg, self.counters, self.committer)
+        self.intake = MqttIntake(cfg, self.committer)
         self.serial = SerialIntake(cfg, self.counters, self.committer)
         self.forwarder = Forwarder(cfg, self.counters, wake)
         self._depth_lock = threading.Lock()

@@ -38,11 +38,21 @@ def batch_id_of(keys: list[tuple[str, int]]) -> str:
     return h.hexdigest()[:32]
 
 
+def encode_raw(gateway: str, keys: list[tuple[str, int]], readings_json: list[str],
+               events: list[dict[str, Any]] | None = None) -> bytes:
+    """Encode a batch from readings that are already v1 JSON text (as the gateway buffers
+    them), without parsing them again; keys are their (bin, seq)."""
+    tail = "" if events is None else ',"events":' + json.dumps(events, separators=(",", ":"))
+    return (
+        '{"batch_id":"' + batch_id_of(keys) + '","gateway":' + json.dumps(gateway)
+        + ',"readings":[' + ",".join(readings_json) + "]" + tail + "}"
+    ).encode()
+
+
 def encode(gateway: str, readings: list[dict[str, Any]]) -> bytes:
     """Encode v1 wire dicts as an ingest batch body (uncompressed JSON)."""
-    keys = [(r["bin"], r["seq"]) for r in readings]
-    body = {"batch_id": batch_id_of(keys), "gateway": gateway, "readings": readings}
-    return json.dumps(body, separators=(",", ":")).encode()
+    return encode_raw(gateway, [(r["bin"], r["seq"]) for r in readings],
+                      [json.dumps(r, separators=(",", ":")) for r in readings])
 
 
 def decode(raw: bytes, now_ms: int) -> Batch:

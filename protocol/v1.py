@@ -50,21 +50,9 @@ class Reading:
         return out
 
 
-_WIRE_TO_ATTR = (
-    ("bin", "bin_id"),
-    ("seq", "seq"),
-    ("ts_ms", "ts_ms"),
-    ("fill_pct", "fill_pct"),
-    ("distance_mm", "distance_mm"),
-    ("weight_kg", "weight_kg"),
-    ("battery_mv", "battery_mv"),
-    ("temp_c", "temp_c"),
-    ("quality", "quality"),
-    ("flags", "flags"),
-    ("quality_level", "quality_level"),
-    ("spread_mm", "spread_mm"),
-    ("fw", "fw"),
-)
+# (wire name, Reading attribute) from firmware's FIELDS; only "bin" is renamed.
+_WIRE_TO_ATTR = tuple((f[0], "bin_id" if f[0] == "bin" else f[0])
+                      for f in fw_payload.FIELDS if f[1] is not None)
 
 
 def _reject_constant(name: str) -> float:

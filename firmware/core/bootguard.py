@@ -13,7 +13,7 @@ sensor cannot drain the battery in a boot loop. The counter lives in a small fil
     guard.good()
 """
 
-import os
+from firmware.core.flashfile import read_int, write_atomic
 
 _MAX_BAD = 3
 
@@ -29,17 +29,10 @@ class BootGuard:
         self.safe_mode = self.bad > max_bad
 
     def _load(self) -> int:
-        try:
-            with open(self._path) as f:
-                return int(f.read().strip())
-        except (OSError, ValueError):
-            return 0
+        return read_int(self._path)
 
     def _store(self, value: int) -> None:
-        tmp = self._path + ".tmp"
-        with open(tmp, "w") as f:
-            f.write(str(value))
-        os.rename(tmp, self._path)
+        write_atomic(self._path, str(value))
 
     def good(self) -> None:
         """The wake completed: reset the count."""

@@ -22,6 +22,7 @@ counts them in `dropped`, which the device reports, never silently.
 
 import os
 
+from firmware.core.flashfile import read_text, write_atomic
 from firmware.core.frame import crc16
 
 _MAX_PAYLOAD = 255
@@ -55,19 +56,15 @@ class FlashQueue:
 
     def _load_meta(self) -> None:
         try:
-            with open(self._meta) as f:
-                parts = f.read().split()
+            parts = (read_text(self._meta) or "").split()
             self.head = int(parts[0])
             self.dropped = int(parts[1])
-        except (OSError, ValueError, IndexError):
+        except (ValueError, IndexError):
             self.head = 0
             self.dropped = 0
 
     def _store_meta(self) -> None:
-        tmp = self._meta + ".tmp"
-        with open(tmp, "w") as f:
-            f.write(str(self.head) + " " + str(self.dropped))
-        os.rename(tmp, self._meta)
+        write_atomic(self._meta, str(self.head) + " " + str(self.dropped))
 
     def _recover(self) -> None:
         """Index the records from head; cut a torn or corrupt tail. Reads one record at a time."""

@@ -9,7 +9,7 @@ reuses a number.
     n = seqs.next()
 """
 
-import os
+from firmware.core.flashfile import read_int, write_atomic
 
 try:
     from micropython import const
@@ -31,18 +31,10 @@ class SeqCounter:
         self._leased_to = self._next
 
     def _load(self) -> int:
-        try:
-            with open(self._path) as f:
-                return int(f.read().strip())
-        except (OSError, ValueError):
-            return 0
+        return read_int(self._path)
 
     def _store(self, value: int) -> None:
-        tmp = self._path + ".tmp"
-        with open(tmp, "w") as f:
-            f.write(str(value))
-        # rename is atomic on FAT/littlefs and POSIX: the old value survives a torn write.
-        os.rename(tmp, self._path)
+        write_atomic(self._path, str(value))
 
     def peek(self) -> int:
         """Return the number the next call to next() will give."""
