@@ -26,13 +26,19 @@ CREATE TABLE IF NOT EXISTS bin_state (
 
 _STATUS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS bin_status (
-    bin_id TEXT PRIMARY KEY, status TEXT NOT NULL, status_ts_ms INTEGER NOT NULL
+    bin_id TEXT PRIMARY KEY, status TEXT NOT NULL, status_ts_ms INTEGER NOT NULL,
+    config_version INTEGER, config_error TEXT
 )
 """
 
+# A status without a config version (the broker's "offline" will) keeps the last known
+# version and error; one with a version replaces both.
 _STATUS_UPSERT = """
-INSERT INTO bin_status VALUES (?, ?, ?)
-ON CONFLICT (bin_id) DO UPDATE SET status = excluded.status, status_ts_ms = excluded.status_ts_ms
+INSERT INTO bin_status VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (bin_id) DO UPDATE SET status = excluded.status, status_ts_ms = excluded.status_ts_ms,
+    config_version = coalesce(excluded.config_version, bin_status.config_version),
+    config_error = CASE WHEN excluded.config_version IS NULL THEN bin_status.config_error
+                        ELSE excluded.config_error END
 WHERE excluded.status_ts_ms >= bin_status.status_ts_ms
 """
 
@@ -58,6 +64,10 @@ class FleetState:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(_SCHEMA)
         self._db.execute(_STATUS_SCHEMA)
+        columns = {r[1] for r in self._db.execute("PRAGMA table_info(bin_status)")}
+        for name, kind in (("config_version", "INTEGER"), ("config_error", "TEXT")):
+            if name not in columns:  # a state file from before remote config
+                self._db.execute(f"ALTER TABLE bin_status ADD COLUMN {name} {kind}")
 
     def apply(self, readings: Sequence[Reading], now_ms: int,
               events: Sequence[StatusEvent] = ()) -> None:
@@ -76,7 +86,8 @@ class FleetState:
                 self._db.execute("BEGIN IMMEDIATE")
                 self._db.executemany(_UPSERT, rows)
                 self._db.executemany(_STATUS_UPSERT,
-                                     [(e.bin_id, e.status, e.ts_ms) for e in events])
+                                     [(e.bin_id, e.status, e.ts_ms, e.config_version,
+                                       e.config_error) for e in events])
                 self._db.execute("COMMIT")
             except sqlite3.Error as e:
                 if self._db.in_transaction:
@@ -89,10 +100,14 @@ class FleetState:
             cur = self._db.execute("SELECT * FROM bin_state ORDER BY bin_id")
             names = [d[0] for d in cur.description]
             out = {row[0]: dict(zip(names, row, strict=True)) for row in cur.fetchall()}
-            for bin_id, st, st_ts in self._db.execute("SELECT * FROM bin_status"):
+            for bin_id, st, st_ts, version, error in self._db.execute(
+                    "SELECT bin_id, status, status_ts_ms, config_version, config_error "
+                    "FROM bin_status"):
                 entry = out.setdefault(bin_id, {"bin_id": bin_id})
                 entry["status"] = st
                 entry["status_ts_ms"] = st_ts
+                entry["config_version"] = version
+                entry["config_error"] = error
         return [out[k] for k in sorted(out)]
 
     def close(self) -> None:

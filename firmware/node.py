@@ -10,6 +10,12 @@ max_per_message readings, QoS 1; each message leaves the queue only after its PU
 Any failure (no broker, no PUBACK in time) ends the attempt, keeps what is left for the
 next wake, and returns, so the node goes back to sleep instead of staying awake.
 
+With a RemoteConfig, a sending wake also subscribes to the retained
+`bins/{id}/config`; a new config is checked, saved and put in force for the next
+sample, and the outcome goes out retained on `bins/{id}/status`
+(firmware/core/remote.py). A config change therefore reaches a bin at its next radio
+wake: at the latest after heartbeat_s.
+
 `hw.read_samples()` returns (distances_mm, counts, battery_mv, temp_dc): lists of
 samples for the first two (firmware/core/sampling.py makes one reading of them);
 `clock()` returns (ts_ms, synced). Both are supplied by main.py on the device and by
@@ -19,6 +25,7 @@ hardware/sim.py in tests.
 from firmware.core import binary, reading
 from firmware.core.fqueue import FlashQueue
 from firmware.core.policy import Policy, PolicyConfig
+from firmware.core.remote import RemoteConfig
 from firmware.core.sampling import History, make_sampled_reading
 from firmware.core.seq import SeqCounter
 from firmware.net.mqtt import MQTTClient, MQTTError
@@ -42,7 +49,8 @@ class Node:
     """One bin controller's life between deep sleeps."""
 
     def __init__(self, cfg: reading.BinConfig, net: NetConfig, data_dir: str, hw: object,
-                 clock: object, policy: PolicyConfig | None = None) -> None:
+                 clock: object, policy: PolicyConfig | None = None,
+                 remote: RemoteConfig | None = None) -> None:
         self.cfg = cfg
         self.net = net
         self.hw = hw
@@ -50,7 +58,10 @@ class Node:
         self.seqs = SeqCounter(data_dir + "/seq")
         self.queue = FlashQueue(data_dir + "/queue", net.queue_bytes)
         # RTC memory on the device: survives deep sleep, not power loss.
-        self.policy = Policy(policy or PolicyConfig())
+        self.remote = remote
+        if policy is None:
+            policy = remote.policy() if remote is not None else PolicyConfig()
+        self.policy = Policy(policy)
         self.wakes = 0
         self.last = None  # type: reading.Reading | None
         self.last_reason = ""
@@ -58,6 +69,8 @@ class Node:
         self.sent = 0
         self.failed_sends = 0
         self._topic = "bins/" + cfg.bin_id + "/telemetry"
+        self._status_topic = "bins/" + cfg.bin_id + "/status"
+        self._config_topic = "bins/" + cfg.bin_id + "/config"
 
     def sample(self) -> reading.Reading:
         """Take one reading and put it in the flash queue."""
@@ -77,18 +90,36 @@ class Node:
         client = MQTTClient(self.cfg.bin_id, self.net.host, self.net.port,
                             timeout_s=self.net.timeout_s)
         try:
-            client.connect(will=("bins/" + self.cfg.bin_id + "/status", b"offline"))
+            client.connect(will=(self._status_topic, b"offline"))
+            if self.remote is not None:
+                client.subscribe(self._config_topic)
             while len(self.queue):
                 records = self.queue.peek(self.net.max_per_message)
                 client.publish(self._topic, bytes([binary.MARKER]) + b"".join(records))
                 self.queue.pop(len(records))
                 self.sent += len(records)
+            self._take_config(client)
             client.disconnect()
             return True
         except (MQTTError, OSError):
             self.failed_sends += 1
             client.close()
             return False
+
+    def _take_config(self, client: MQTTClient) -> None:
+        """Apply a retained config that came in, and report the outcome."""
+        remote = self.remote
+        if remote is None:
+            return
+        for topic, payload in client.inbox:
+            if topic != self._config_topic or not payload:
+                continue
+            applied, status = remote.offer(payload)
+            if applied:
+                self.policy.cfg = remote.policy()
+            if status is not None:
+                client.publish(self._status_topic, status, retain=True)
+        client.inbox = []
 
     def wake(self, lid: bool = False) -> bool:
         """One wake: sample, and send if the policy says so. True if the queue is empty.

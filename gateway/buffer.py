@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gateway.errors import BufferUnavailable
+from protocol.status import StatusEvent
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS readings (
@@ -36,12 +37,14 @@ CREATE TABLE IF NOT EXISTS forwarded (
     forwarded_ms INTEGER NOT NULL,
     PRIMARY KEY (bin_id, seq)
 ) WITHOUT ROWID;
--- Bin status events (online/offline) waiting to be forwarded.
+-- Bin status events (online/offline, remote config version) waiting to be forwarded.
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     bin_id TEXT NOT NULL,
     status TEXT NOT NULL,
-    ts_ms INTEGER NOT NULL
+    ts_ms INTEGER NOT NULL,
+    config_version INTEGER,
+    config_error TEXT
 );
 CREATE TABLE IF NOT EXISTS dead_letters (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -52,6 +55,19 @@ CREATE TABLE IF NOT EXISTS dead_letters (
     reason TEXT NOT NULL
 );
 """
+
+_INSERT_EVENT = """
+INSERT INTO events (bin_id, status, ts_ms, config_version, config_error) VALUES (?, ?, ?, ?, ?)
+"""
+
+
+# A validated bin status event to buffer: the wire type itself.
+Event = StatusEvent
+
+
+def _event_row(e: Event) -> tuple[str, str, int, int | None, str | None]:
+    return (e.bin_id, e.status, e.ts_ms, e.config_version, e.config_error)
+
 
 _INSERT_NEW = """
 INSERT OR IGNORE INTO readings (bin_id, seq, ts_ms, body, received_ms)
@@ -74,15 +90,6 @@ class Accepted:
     seq: int
     ts_ms: int
     body: str
-
-
-@dataclass(frozen=True, slots=True)
-class Event:
-    """A validated bin status event ready to buffer."""
-
-    bin_id: str
-    status: str
-    ts_ms: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +130,11 @@ class Buffer:
         self._db.execute(f"PRAGMA synchronous={synchronous}")
         self._db.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
         self._db.executescript(_SCHEMA)
+        # Buffers made before events carried the config version gain its columns.
+        columns = {r[1] for r in self._db.execute("PRAGMA table_info(events)")}
+        for name, kind in (("config_version", "INTEGER"), ("config_error", "TEXT")):
+            if name not in columns:
+                self._db.execute(f"ALTER TABLE events ADD COLUMN {name} {kind}")
 
     def close(self) -> None:
         """Close the connection."""
@@ -138,7 +150,7 @@ class Buffer:
                     for i in items if isinstance(i, Accepted)]
         rejected = [(now_ms, i.topic, i.payload[:DEAD_LETTER_KEEP_BYTES], i.field, i.reason)
                     for i in items if isinstance(i, Rejected)]
-        events = [(i.bin_id, i.status, i.ts_ms) for i in items if isinstance(i, Event)]
+        events = [_event_row(i) for i in items if isinstance(i, Event)]
         try:
             self._db.execute("BEGIN IMMEDIATE")
             try:
@@ -151,7 +163,7 @@ class Buffer:
                     "INSERT INTO dead_letters (received_ms, topic, payload, field, reason)"
                     " VALUES (?, ?, ?, ?, ?)", rejected)
                 self._db.executemany(
-                    "INSERT INTO events (bin_id, status, ts_ms) VALUES (?, ?, ?)", events)
+                    _INSERT_EVENT, events)
                 self._db.execute("COMMIT")
             except BaseException:
                 if self._db.in_transaction:
@@ -171,8 +183,9 @@ class Buffer:
     def oldest_events(self, limit: int) -> list[tuple[int, Event]]:
         """Return up to `limit` buffered status events with their ids, oldest first."""
         cur = self._db.execute(
-            "SELECT id, bin_id, status, ts_ms FROM events ORDER BY id LIMIT ?", (limit,))
-        return [(r[0], Event(r[1], r[2], r[3])) for r in cur.fetchall()]
+            "SELECT id, bin_id, status, ts_ms, config_version, config_error FROM events "
+            "ORDER BY id LIMIT ?", (limit,))
+        return [(r[0], Event(*r[1:])) for r in cur.fetchall()]
 
     def forwarded(self, rows: Sequence[Row], event_ids: Sequence[int] = ()) -> None:
         """Remove readings (and events) cloud_ingest confirmed, remembering reading keys."""
@@ -229,8 +242,7 @@ class Buffer:
                      int(time.time() * 1000)))
                 self._db.execute("DELETE FROM dead_letters WHERE id = ?", (letter_id,))
             elif isinstance(result, Event):
-                self._db.execute("INSERT INTO events (bin_id, status, ts_ms) VALUES (?, ?, ?)",
-                                 (result.bin_id, result.status, result.ts_ms))
+                self._db.execute(_INSERT_EVENT, _event_row(result))
                 self._db.execute("DELETE FROM dead_letters WHERE id = ?", (letter_id,))
             else:
                 self._db.execute("UPDATE dead_letters SET field = ?, reason = ? WHERE id = ?",

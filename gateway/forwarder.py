@@ -114,7 +114,7 @@ class Forwarder:
         keys = [(r.bin_id, r.seq) for r in rows] + [(f"event-{i}", 0) for i, _ in events]
         body = batch.encode_raw(
             self._cfg.gateway_id, keys, [r.body for r in rows],
-            [{"bin": e.bin_id, "status": e.status, "ts_ms": e.ts_ms} for _, e in events])
+            [e.to_wire() for _, e in events])
         started = time.monotonic()
         try:
             resp = http.post(self._cfg.ingest_url, content=gzip.compress(body, GZIP_LEVEL))

@@ -1,10 +1,20 @@
 """Bin status events: the retained `bins/{bin_id}/status` payload, and its place in batches.
 
-A bin publishes "online" (retained) after connecting and has "offline" as its last
-will. The gateway passes each on as an event stamped with the time it received it.
-In an ingest batch: {"bin": "bin-0001", "status": "online", "ts_ms": 1764800000000}.
+A bin has "offline" as its last will. After it applies or rejects a remote config it
+publishes a JSON status (retained) naming the config version in force and, if the
+newest config was refused, why:
+
+    {"state": "online", "config": 7}
+    {"state": "online", "config": 6, "config_error": "interval_s: must be 60..86400 (v7)"}
+
+A bare "online" or "offline" is accepted too. The gateway passes each on as an event
+stamped with the time it received it. In an ingest batch:
+
+    {"bin": "bin-0001", "status": "online", "ts_ms": 1764800000000,
+     "config_version": 7}                       (config_error when there is one)
 """
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,26 +22,62 @@ from protocol.errors import ProtocolError
 from protocol.v1 import ID_RE
 
 STATUSES = ("online", "offline")
+MAX_ERROR_CHARS = 200
+_MAX_STATUS_BYTES = 512
 
 
 @dataclass(frozen=True, slots=True)
 class StatusEvent:
-    """A bin went online or offline (as far as the broker could tell) at ts_ms."""
+    """A bin went online or offline (as far as the broker could tell) at ts_ms.
+
+    config_version is the remote config version the bin runs (None: not reported);
+    config_error says why the newest config it was sent was refused.
+    """
 
     bin_id: str
     status: str
     ts_ms: int
+    config_version: int | None = None
+    config_error: str | None = None
 
     def to_wire(self) -> dict[str, Any]:
         """Return the batch form."""
-        return {"bin": self.bin_id, "status": self.status, "ts_ms": self.ts_ms}
+        out: dict[str, Any] = {"bin": self.bin_id, "status": self.status, "ts_ms": self.ts_ms}
+        if self.config_version is not None:
+            out["config_version"] = self.config_version
+        if self.config_error is not None:
+            out["config_error"] = self.config_error
+        return out
+
+
+def _config_fields(version: object, error: object) -> tuple[int | None, str | None]:
+    if version is not None and (type(version) is not int or not 0 <= version < 2**31):
+        raise ProtocolError("config_version", "must be an integer 0..2^31-1", version)
+    if error is not None and (not isinstance(error, str) or len(error) > MAX_ERROR_CHARS):
+        raise ProtocolError("config_error", f"must be a string of at most {MAX_ERROR_CHARS} "
+                            "characters", error if not isinstance(error, str) else error[:40])
+    return version, error
 
 
 def decode(bin_id: str, payload: bytes, ts_ms: int) -> StatusEvent:
-    """Decode a status payload published for bin_id; ProtocolError("status", ...) if not one."""
+    """Decode a status payload published for bin_id; ProtocolError naming the field if bad."""
+    if len(payload) > _MAX_STATUS_BYTES:
+        raise ProtocolError("status", f"must be at most {_MAX_STATUS_BYTES} bytes", len(payload))
     text = payload.decode("utf-8", "replace").strip()
+    if text.startswith("{"):
+        try:
+            obj = json.loads(text)
+        except ValueError as e:
+            raise ProtocolError("status", f"is not valid JSON ({e})", text[:40]) from e
+        if not isinstance(obj, dict):
+            raise ProtocolError("status", "must be a JSON object", text[:40])
+        state = obj.get("state")
+        if state not in STATUSES:
+            raise ProtocolError("state", "must be online or offline", state)
+        version, error = _config_fields(obj.get("config"), obj.get("config_error"))
+        return StatusEvent(bin_id, str(state), ts_ms, version, error)
     if text not in STATUSES:
-        raise ProtocolError("status", "must be online or offline", text[:40])
+        raise ProtocolError("status", "must be online or offline, or a JSON status", text[:40])
     return StatusEvent(bin_id, text, ts_ms)
 
 
@@ -46,4 +92,5 @@ def validate(obj: object) -> StatusEvent:
         raise ProtocolError("status", "must be online or offline", status)
     if type(ts_ms) is not int or not 0 <= ts_ms < 2**53:
         raise ProtocolError("ts_ms", "must be an integer 0..2^53-1", ts_ms)
-    return StatusEvent(bin_id, str(status), ts_ms)
+    version, error = _config_fields(obj.get("config_version"), obj.get("config_error"))
+    return StatusEvent(bin_id, str(status), ts_ms, version, error)

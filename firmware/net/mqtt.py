@@ -1,4 +1,4 @@
-"""A small MQTT 3.1.1 client for battery-powered bins: connect, QoS 1 publish, disconnect.
+"""A small MQTT 3.1.1 client for battery-powered bins: connect, subscribe, QoS 1 publish.
 
 Chosen over micropython-lib's umqtt.simple, whose QoS 1 publish waits for the PUBACK
 with no timeout and never resends: here every socket operation has a timeout, and a
@@ -8,8 +8,14 @@ CPython (tests drive it against a real Mosquitto).
 
     c = MQTTClient("bin-0001", "10.0.0.2", 1883, timeout_s=5)
     c.connect(will=("bins/bin-0001/status", b"offline"))
+    c.subscribe("bins/bin-0001/config")            # the retained config lands in c.inbox
     c.publish("bins/bin-0001/telemetry", body)     # returns once the broker acknowledged
     c.disconnect()                                 # clean: the broker drops the will
+
+Messages the broker sends us (a retained config after subscribe) are collected in
+`inbox` as (topic, payload) while we wait for our own acknowledgements. The broker
+sends a subscription's retained messages right after its SUBACK and answers our
+PUBLISHes in order, so a retained config arrives before the first PUBACK that follows.
 """
 
 import socket
@@ -19,6 +25,8 @@ _CONNECT = 0x10
 _CONNACK = 0x20
 _PUBLISH = 0x30
 _PUBACK = 0x40
+_SUBSCRIBE = 0x82
+_SUBACK = 0x90
 _DISCONNECT = 0xE0
 
 
@@ -52,6 +60,7 @@ class MQTTClient:
         self.timeout_s = timeout_s
         self._sock = None  # type: socket.socket | None
         self._pid = 0
+        self.inbox = []  # type: list[tuple[str, bytes]]
 
     def _send(self, data: bytes) -> None:
         sock = self._sock
@@ -125,19 +134,51 @@ class MQTTClient:
             self.close()
             raise MQTTError("connection refused, CONNACK " + repr(data))
 
+    def _next_pid(self) -> int:
+        self._pid = self._pid % 65535 + 1
+        return self._pid
+
+    def _wait_for(self, ack: int, pid: int) -> bytes:
+        """Read packets until the ack for pid; incoming messages go to the inbox."""
+        while True:
+            kind, data = self._read_packet()
+            if kind & 0xF0 == _PUBLISH:
+                self._incoming(kind, data)
+            elif kind & 0xF0 == ack and len(data) >= 2 and \
+                    struct.unpack("!H", data[:2])[0] == pid:
+                return data[2:]
+            # Anything else (a stale PUBACK) is not ours to wait for; keep reading
+            # until our ack or the timeout.
+
+    def _incoming(self, kind: int, data: bytes) -> None:
+        if len(data) < 2:
+            raise MQTTError("malformed PUBLISH from broker")
+        n = struct.unpack("!H", data[:2])[0]
+        topic = data[2:2 + n].decode()
+        rest = data[2 + n:]
+        qos = (kind >> 1) & 0x03
+        if qos:
+            pid = rest[:2]
+            rest = rest[2:]
+            self._send(bytes([_PUBACK, 2]) + pid)  # QoS 2 is never subscribed to
+        self.inbox.append((topic, bytes(rest)))
+
+    def subscribe(self, topic: str, qos: int = 0) -> None:
+        """Subscribe and return once the broker's SUBACK granted it."""
+        pid = self._next_pid()
+        body = struct.pack("!H", pid) + _str(topic.encode()) + bytes([qos])
+        self._send(bytes([_SUBSCRIBE]) + _varint(len(body)) + body)
+        granted = self._wait_for(_SUBACK, pid)
+        if not granted or granted[0] & 0x80:
+            raise MQTTError("subscription refused: " + topic)
+
     def publish(self, topic: str, message: bytes, retain: bool = False) -> None:
         """Publish with QoS 1 and return once the broker's PUBACK arrived."""
-        self._pid = self._pid % 65535 + 1
-        pid = self._pid
+        pid = self._next_pid()
         body = _str(topic.encode()) + struct.pack("!H", pid) + message
         header = _PUBLISH | 0x02 | (0x01 if retain else 0)
         self._send(bytes([header]) + _varint(len(body)) + body)
-        while True:
-            kind, data = self._read_packet()
-            if kind & 0xF0 == _PUBACK and len(data) == 2 and struct.unpack("!H", data)[0] == pid:
-                return
-            # Anything else (a retained config we subscribed to, a stale PUBACK) is not
-            # ours to wait for; keep reading until our PUBACK or the timeout.
+        self._wait_for(_PUBACK, pid)
 
     def disconnect(self) -> None:
         """Say goodbye cleanly (the broker drops the will) and close."""

@@ -9,6 +9,7 @@ from firmware.core import binary, fill, frame, payload, reading, scale
 from firmware.core.bootguard import BootGuard
 from firmware.core.fqueue import FlashQueue
 from firmware.core.policy import Policy, PolicyConfig
+from firmware.core.remote import RemoteConfig
 from firmware.core.sampling import History, make_sampled_reading, robust
 from firmware.core.seq import SeqCounter
 from firmware.provision import Provisioner
@@ -88,6 +89,37 @@ def lines(seq_path):
     guard = BootGuard(seq_path + "-boots")
     guard.good()
     yield "boots %r then %r" % (boots, BootGuard(seq_path + "-boots").safe_mode)
+    yield from remote_lines(seq_path)
+
+
+def remote_lines(seq_path):
+    """Remote configs offered in turn, and what survives a reboot."""
+    rc = RemoteConfig(seq_path + "-remote.json")
+    for body in REMOTE_CONFIGS:
+        applied, status = rc.offer(body)
+        yield "remote %s -> %r %r v%d interval %d" % (body.decode(), applied, status, rc.version,
+                                                      rc.policy().interval_s)
+    again = RemoteConfig(seq_path + "-remote.json")
+    yield "remote after reboot v%d refused %d samples %d" % (again.version, again.refused,
+                                                            again.samples())
+
+
+REMOTE_CONFIGS = (
+    b'{"version": 2, "interval_s": 600, "samples": 7}',
+    b'{"version": 2, "interval_s": 600, "samples": 7}',
+    b'{"version": 3, "interval_s": 30}',
+    b'{"version": 3, "interval_s": 30}',
+    b'{"version": 4, "interval_s": 600, "min_interval_s": 900}',
+    b'{"version": 5, "colour": 1}',
+    b'{"version": 6, "batch_size": "8"}',
+    b'{"version": 7, "near_full_dpct": 950}',
+    b'{"interval_s": 600}',
+    b'[1, 2]',
+    b'{"version": 1}',
+    b'not json',
+    b'not json',
+    b'{"version": 9, "heartbeat_s": 7200, "interval_s": 900}',
+)
 
 
 def main(seq_path):

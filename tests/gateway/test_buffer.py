@@ -67,3 +67,22 @@ def test_dead_letters_command_lists_and_replays(tmp_path: Path) -> None:
     out = subprocess.run([*base, "--replay-all"], capture_output=True, text=True, check=True,
                          timeout=60).stdout
     assert "still rejected: payload: malformed JSON" in out
+
+
+def test_a_buffer_from_before_config_versions_is_upgraded_in_place(tmp_path: Path) -> None:
+    """An events table without the config columns gains them; its queued events survive."""
+    import sqlite3
+
+    from gateway.buffer import Event
+
+    path = tmp_path / "old.sqlite3"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE events (id INTEGER PRIMARY KEY AUTOINCREMENT, bin_id TEXT NOT NULL,"
+               " status TEXT NOT NULL, ts_ms INTEGER NOT NULL)")
+    db.execute("INSERT INTO events (bin_id, status, ts_ms) VALUES ('bin-1', 'offline', 7)")
+    db.commit()
+    db.close()
+    b = Buffer(path)
+    b.commit([Event("bin-1", "online", 8, 3, "v4 x: unknown key")])
+    assert [e for _, e in b.oldest_events(10)] == [
+        Event("bin-1", "offline", 7), Event("bin-1", "online", 8, 3, "v4 x: unknown key")]
