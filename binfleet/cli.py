@@ -47,15 +47,25 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def _cmd_firmware(args: argparse.Namespace) -> int:
-    from binfleet.firmware_build import BuildError, build
+    from binfleet.firmware_build import BuildError, DeployError, build, deploy
 
     try:
-        files = build(Path(args.out))
+        files = build(Path(args.out), args.board, args.fill_sensor)
     except BuildError as e:
         print(f"binfleet firmware build: {e}", file=sys.stderr)
         return 1
     total = sum(f.stat().st_size for f in files)
     print(f"built {len(files)} files, {total} bytes, into {args.out} (see {args.out}/MANIFEST)")
+    if args.action == "deploy":
+        if not args.port:
+            print("binfleet firmware deploy: --port is required", file=sys.stderr)
+            return 2
+        try:
+            items = deploy(Path(args.out), args.port)
+        except DeployError as e:
+            print(f"binfleet firmware deploy: {e}", file=sys.stderr)
+            return 1
+        print(f"deployed {', '.join(items)} to {args.port}; reset the board to start it")
     return 0
 
 
@@ -117,9 +127,12 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--config", default=None, help="TOML file with an [ingest] table")
     i.set_defaults(func=_cmd_ingest)
 
-    f = sub.add_parser("firmware", help="build the firmware bundle")
-    f.add_argument("action", choices=["build"])
+    f = sub.add_parser("firmware", help="build the firmware bundle, or build and deploy it")
+    f.add_argument("action", choices=["build", "deploy"])
     f.add_argument("--out", default="build/firmware-bundle", help="bundle folder")
+    f.add_argument("--board", default="esp32-devkitc", help="board definition (hardware/boards)")
+    f.add_argument("--fill-sensor", default="ultrasonic", choices=["ultrasonic", "vl53l1x"])
+    f.add_argument("--port", help="deploy: the board's serial port (as mpremote takes it)")
     f.set_defaults(func=_cmd_firmware)
 
     pv = sub.add_parser("provision", help="set up and calibrate a bin over serial")

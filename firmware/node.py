@@ -68,13 +68,19 @@ class Node:
         self.history = History()
         self.sent = 0
         self.failed_sends = 0
+        self.samples = remote.samples() if remote is not None else 5
+        # Life-cycle hooks (firmware/app.py): bring the radio up (False: no network, keep
+        # the queue), take it down again, and feed the watchdog between messages.
+        self.net_up = None  # type: object
+        self.net_down = None  # type: object
+        self.feed = None  # type: object
         self._topic = "bins/" + cfg.bin_id + "/telemetry"
         self._status_topic = "bins/" + cfg.bin_id + "/status"
         self._config_topic = "bins/" + cfg.bin_id + "/config"
 
     def sample(self) -> reading.Reading:
         """Take one reading and put it in the flash queue."""
-        distances, counts, battery_mv, temp_dc = self.hw.read_samples()  # type: ignore[attr-defined]
+        distances, counts, battery_mv, temp_dc = self.hw.read_samples(self.samples)  # type: ignore[attr-defined]
         ts_ms, synced = self.clock()  # type: ignore[operator]
         r = make_sampled_reading(self.cfg, self.seqs.next(), ts_ms, synced, distances, counts,
                                  battery_mv, temp_dc, self.history)
@@ -87,6 +93,16 @@ class Node:
         """Publish the whole queue in order; True if it is empty afterwards."""
         if not len(self.queue):
             return True
+        if self.net_up is not None and not self.net_up():  # type: ignore[operator]
+            self.failed_sends += 1
+            return False
+        try:
+            return self._publish_queue()
+        finally:
+            if self.net_down is not None:
+                self.net_down()  # type: ignore[operator]
+
+    def _publish_queue(self) -> bool:
         client = MQTTClient(self.cfg.bin_id, self.net.host, self.net.port,
                             timeout_s=self.net.timeout_s)
         try:
@@ -98,6 +114,8 @@ class Node:
                 client.publish(self._topic, bytes([binary.MARKER]) + b"".join(records))
                 self.queue.pop(len(records))
                 self.sent += len(records)
+                if self.feed is not None:
+                    self.feed()  # type: ignore[operator]
             self._take_config(client)
             client.disconnect()
             return True

@@ -83,6 +83,10 @@ class SimHardware:
         grams = self.fill * self.litres * self.density * 1000
         return int(TARE_COUNTS + grams * CAL_COUNTS / CAL_GRAMS + self.rng.gauss(0, 50))
 
+    def read_counts(self) -> int:
+        """One load-cell sample, for serial provisioning (TARE, CAL)."""
+        return self.counts()
+
     def temp_dc(self) -> int:
         """Air temperature in tenths of a degree."""
         return int(180 + self.rng.gauss(0, 15))

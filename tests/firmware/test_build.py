@@ -1,6 +1,7 @@
 """Every firmware file compiles with mpy-cross, and the portable core runs in the real
 MicroPython WebAssembly port with output byte-identical to CPython's."""
 
+import json
 import shutil
 import subprocess
 import sys
@@ -69,7 +70,12 @@ def test_bundle_runs_in_micropython_from_mpy_alone(tmp_path: Path) -> None:
                            str(out)], capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr
     manifest = (out / "MANIFEST").read_text().splitlines()
-    assert len(manifest) == len(FIRMWARE_FILES)
+    assert len(manifest) == len(FIRMWARE_FILES) + 1  # and board.json
+    # main.py and boot.py sit at the root as source: MicroPython runs only .py at boot.
+    assert (out / "main.py").read_text() == (ROOT / "firmware/device/main.py").read_text()
+    assert (out / "boot.py").is_file()
+    assert not (out / "firmware/device/main.mpy").exists()
+    assert json.loads((out / "board.json").read_text())["pins"]["hx711_dout"] == 32
     code = (
         "sys.path.insert(0, '/bundle')\n"
         "from firmware.core import fill, payload, reading\n"

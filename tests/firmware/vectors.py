@@ -5,7 +5,7 @@ Run under CPython (imported by tests) and under MicroPython WebAssembly
 Only MicroPython-compatible code belongs here.
 """
 
-from firmware.core import binary, fill, frame, payload, reading, scale
+from firmware.core import binary, fill, frame, payload, reading, rtcstate, scale
 from firmware.core.bootguard import BootGuard
 from firmware.core.fqueue import FlashQueue
 from firmware.core.policy import Policy, PolicyConfig
@@ -102,6 +102,31 @@ def remote_lines(seq_path):
     again = RemoteConfig(seq_path + "-remote.json")
     yield "remote after reboot v%d refused %d samples %d" % (again.version, again.refused,
                                                             again.samples())
+    yield from rtc_lines(seq_path)
+
+
+def rtc_lines(seq_path):
+    """State through RTC memory, and the sequence counter resumed from it."""
+    policy, history, life = Policy(PolicyConfig()), History(), rtcstate.LifeState()
+    cfg = reading.BinConfig("bin-0001", 1000, 150, 250, 84211, 215000, 10000, "0.1.0")
+    for i in range(3):
+        r = make_sampled_reading(cfg, i, 1764800000000 + i * 900000, True, [400 - 50 * i] * 3,
+                                 [300000] * 3, 3600, 200 + 300 * i, history)
+        policy.on_reading(r)
+    seqs = SeqCounter(seq_path + "-rseq", lease=8)
+    for _ in range(3):
+        seqs.next()
+    life.seq_next, life.seq_leased_to, life.synced = seqs.peek(), seqs.leased_to, True
+    blob = rtcstate.dump(policy, history, life)
+    yield "rtc %s" % blob.decode()
+    p2, h2, l2 = Policy(PolicyConfig()), History(), rtcstate.LifeState()
+    yield "rtc load %r %r" % (rtcstate.load(blob, p2, h2, l2), rtcstate.dump(p2, h2, l2) == blob)
+    yield "rtc garbage %r %r" % (rtcstate.load(b"\xff{", p2, h2, l2),
+                                 rtcstate.load(b"", p2, h2, l2))
+    again = SeqCounter(seq_path + "-rseq", lease=8)
+    yield "seq resume %r next %d" % (again.resume(l2.seq_next, l2.seq_leased_to), again.next())
+    stale = SeqCounter(seq_path + "-rseq", lease=8)
+    yield "seq stale %r next %d" % (stale.resume(1, 4), stale.next())
 
 
 REMOTE_CONFIGS = (
