@@ -9,6 +9,7 @@ platform object, the ESP32 one (firmware/esp32.py) on the device and a simulated
     now_ms()                      device time from the RTC, Unix ms
     rtc_read() / rtc_write(b)     RTC memory (survives deep sleep, not power loss)
     woke_by_lid()                 the lid switch (ext0) ended the sleep
+    power_on()                    this boot is a power-up or reset, not a deep-sleep wake
     wifi_connect(ssid, password, timeout_ms, ip)   True once connected, within timeout_ms
     wifi_off()                    radio off (also after a failure)
     ntp_sync()                    set the RTC from NTP; True on success
@@ -16,7 +17,9 @@ platform object, the ESP32 one (firmware/esp32.py) on the device and a simulated
     hw                            read_samples(n), as firmware/node.py expects
 
 One wake: the boot guard counts the boot; in safe mode (repeated crashes) only the
-provisioning window runs, then a long sleep. Otherwise the provisioned config
+provisioning window runs, then a long sleep. After a power-up or the reset button the
+provisioning window opens too (`binfleet provision` within 20 s of a reset), then the
+normal wake follows; a deep-sleep wake skips it. Otherwise the provisioned config
 (/config.json, written by `binfleet provision`) and the remote config make a Node,
 RTC memory restores its policy and sampler state, and node.wake() samples, queues and,
 if the policy says so, brings Wi-Fi up (with a hard timeout), syncs the clock from
@@ -34,7 +37,6 @@ from firmware.core.bootguard import BootGuard
 from firmware.core.flashfile import read_text
 from firmware.core.remote import RemoteConfig
 from firmware.node import NetConfig, Node
-from firmware.provision import Provisioner
 
 SAFE_SLEEP_S = 6 * 3600
 UNPROVISIONED_SLEEP_S = 3600
@@ -86,6 +88,9 @@ class App:
         self.attempted = False  # this wake tried Wi-Fi
 
     def _provisioning(self) -> None:
+        # Imported here: most wakes never open the window, and heap is scarce.
+        from firmware.provision import Provisioner
+
         prov = Provisioner(self.root + "/config.json", self.p.hw.read_counts)  # type: ignore[attr-defined]
         self.p.serve_provisioning(prov, PROVISION_WINDOW_MS)  # type: ignore[attr-defined]
 
@@ -105,9 +110,12 @@ class App:
             self._provisioning()
             guard.clear()
             return SAFE_SLEEP_S
+        if p.power_on():  # type: ignore[attr-defined]
+            self._provisioning()
         config = load_config(self.root + "/config.json")
         if config is None:
-            self._provisioning()
+            if not p.power_on():  # type: ignore[attr-defined]
+                self._provisioning()
             guard.good()
             return UNPROVISIONED_SLEEP_S
         self.config = config

@@ -27,6 +27,7 @@ class SimPlatform:
         self.ntp_up = True
         self.ntp_now: Callable[[], int] = lambda: int(time.time() * 1000)
         self.lid = False  # the lid switch ends the next sleep
+        self.powered_up = True  # the next boot is a power-up, not a deep-sleep wake
         self.feeds = 0
         self.wifi_attempts = 0
         self.wifi_on = False
@@ -49,6 +50,9 @@ class SimPlatform:
     def rtc_write(self, data: bytes) -> None:
         assert len(data) <= 2048, "ESP32 RTC user memory holds 2 KB"
         self.rtc_memory = bytes(data)
+
+    def power_on(self) -> bool:
+        return self.powered_up
 
     def woke_by_lid(self) -> bool:
         return self.lid
@@ -85,9 +89,11 @@ class SimPlatform:
         self.sleeps.append(sleep_s)
         self.rtc_ms += sleep_s * 1000
         self.lid = False
+        self.powered_up = False
         return sleep_s
 
     def power_cut(self) -> None:
         """Batteries out and back: RTC memory and RTC time are gone, flash stays."""
         self.rtc_memory = b""
         self.rtc_ms = Y2K_MS
+        self.powered_up = True

@@ -17,6 +17,11 @@ ignored, and so is a config already refused, so a bad retained config costs one 
 message, not one per wake. An older version is refused, so a stale retained message
 cannot roll a bin back.
 
+The rules live in firmware/core/remotecheck.py, imported only when a config message
+arrives: a wake that gets none (nearly all) does not spend heap on them. The file
+holds the config's JSON text on its first line and a CRC-16 of that text on the
+second, so flash damage falls back to defaults instead of odd settings.
+
     rc = RemoteConfig("/data/remote.json")
     changed, status = rc.offer(payload)     # status: bytes for the status topic, or None
     policy = rc.policy()
@@ -25,103 +30,22 @@ cannot roll a bin back.
 import json
 
 from firmware.core.flashfile import read_text, write_atomic
+from firmware.core.frame import crc16
 from firmware.core.policy import PolicyConfig
 
-# key: (low, high); all integers.
-KEYS = {
-    "interval_s": (60, 86400),
-    "min_interval_s": (60, 86400),
-    "max_interval_s": (60, 7 * 86400),
-    "batch_size": (1, 96),
-    "heartbeat_s": (300, 7 * 86400),
-    "change_dpct": (10, 1000),
-    "full_dpct": (100, 1000),
-    "near_full_dpct": (100, 1000),
-    "empty_dpct": (0, 1000),
-    "fast_fill_dpct_per_h": (1, 1000),
-    "fire_dc": (300, 1500),
-    "fire_rise_dc": (10, 1000),
-    "samples": (1, 15),
-}
-_POLICY_KEYS = ("interval_s", "min_interval_s", "max_interval_s", "batch_size", "heartbeat_s",
-                "change_dpct", "full_dpct", "near_full_dpct", "empty_dpct",
-                "fast_fill_dpct_per_h", "fire_dc", "fire_rise_dc")
+POLICY_KEYS = ("interval_s", "min_interval_s", "max_interval_s", "batch_size", "heartbeat_s",
+               "change_dpct", "full_dpct", "near_full_dpct", "empty_dpct",
+               "fast_fill_dpct_per_h", "fire_dc", "fire_rise_dc")
 DEFAULT_SAMPLES = 5
-MAX_BYTES = 1024
 
 
-class ConfigError(ValueError):
-    """A refused config: field and reason."""
-
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(field + ": " + reason)
-        self.field = field
-        self.reason = reason
-        self.version = 0  # the refused config's version, when it had a valid one
-
-
-def check(payload: bytes) -> dict[str, int]:
-    """The config a payload holds, or ConfigError naming the first bad field."""
-    if len(payload) > MAX_BYTES:
-        raise ConfigError("config", "must be at most " + str(MAX_BYTES) + " bytes")
-    try:
-        obj = json.loads(payload)
-    except (ValueError, UnicodeError):
-        raise ConfigError("config", "is not valid JSON") from None
-    if not isinstance(obj, dict):
-        raise ConfigError("config", "must be a JSON object")
-    version = obj.get("version")
-    if type(version) is not int or not 1 <= version < 2**31:
-        raise ConfigError("version", "must be an integer 1..2^31-1")
-    out = {"version": version}
-    try:
-        _check_keys(obj, out)
-        policy_of(out)  # the cross-checks PolicyConfig makes
-    except ConfigError as e:
-        e.version = version
-        raise
-    return out
-
-
-def _check_keys(obj: dict[str, object], out: dict[str, int]) -> None:
-    for key in sorted(obj):
-        if key == "version":
-            continue
-        if key not in KEYS:
-            raise ConfigError(key, "unknown key")
-        value = obj[key]
-        low, high = KEYS[key]
-        if type(value) is not int:
-            raise ConfigError(key, "must be an integer")
-        if not low <= value <= high:
-            raise ConfigError(key, "must be " + str(low) + ".." + str(high))
-        out[key] = value
-
-
-def policy_of(cfg: dict[str, int]) -> PolicyConfig:
-    """A PolicyConfig from a checked config (defaults for what it leaves out)."""
+def apply_policy(cfg: dict[str, int]) -> PolicyConfig:
+    """PolicyConfig defaults with the config's values in place (not cross-checked)."""
     p = PolicyConfig()
-    for key in _POLICY_KEYS:
+    for key in POLICY_KEYS:
         if key in cfg:
             setattr(p, key, cfg[key])
-    try:
-        PolicyConfig(p.interval_s, p.min_interval_s, p.max_interval_s, p.batch_size,
-                     p.heartbeat_s)
-    except ValueError as e:
-        text = str(e)
-        field, _, reason = text.partition(": ")
-        raise ConfigError(field, reason) from None
-    if not p.empty_dpct < p.near_full_dpct <= p.full_dpct:
-        raise ConfigError("near_full_dpct", "need empty_dpct < near_full_dpct <= full_dpct")
     return p
-
-
-def status_message(version: int, error: str | None = None) -> bytes:
-    """The JSON status a bin publishes about its config."""
-    out = '{"state":"online","config":' + str(version)
-    if error is not None:
-        out += ',"config_error":' + json.dumps(error[:200])
-    return (out + "}").encode()
 
 
 class RemoteConfig:
@@ -136,11 +60,17 @@ class RemoteConfig:
         if text is None:
             return
         try:
-            saved = json.loads(text)
-            self.config = check(json.dumps(saved["config"]).encode())
-            self.refused = int(saved.get("refused", 0))
-            self.error = saved.get("error")
-        except (ValueError, KeyError, TypeError):
+            config_text, meta_text = text.split("\n", 1)
+            meta = json.loads(meta_text)
+            if meta["crc"] != crc16(config_text.encode()):
+                return  # damaged on flash: run on defaults
+            config = json.loads(config_text)
+            if type(config.get("version")) is not int:
+                return
+            self.config = config
+            self.refused = int(meta.get("refused", 0))
+            self.error = meta.get("error")
+        except (ValueError, KeyError, TypeError, AttributeError):
             pass  # a file we wrote ourselves; if it is damaged, run on defaults
 
     @property
@@ -148,11 +78,14 @@ class RemoteConfig:
         return self.config["version"]
 
     def _save(self) -> None:
-        write_atomic(self.path, json.dumps(
-            {"config": self.config, "refused": self.refused, "error": self.error}))
+        config_text = json.dumps(self.config)
+        write_atomic(self.path, config_text + "\n" + json.dumps(
+            {"crc": crc16(config_text.encode()), "refused": self.refused, "error": self.error}))
 
     def offer(self, payload: bytes) -> tuple[bool, bytes | None]:
         """Consider a config message: (applied?, status message to publish or None)."""
+        from firmware.core.remotecheck import ConfigError, check, status_message
+
         try:
             cfg = check(payload)
         except ConfigError as e:
@@ -174,6 +107,8 @@ class RemoteConfig:
         return True, status_message(self.version)
 
     def _refuse(self, version: int, error: str) -> tuple[bool, bytes]:
+        from firmware.core.remotecheck import status_message
+
         self.refused = version
         self.error = error
         self._save()
@@ -181,7 +116,7 @@ class RemoteConfig:
 
     def policy(self) -> PolicyConfig:
         """The reporting policy this config sets."""
-        return policy_of(self.config)
+        return apply_policy(self.config)
 
     def samples(self) -> int:
         """Samples per wake."""

@@ -18,15 +18,10 @@ import esp32
 import machine
 import network
 import ntptime
-from ds18x20 import DS18X20
 from machine import ADC, I2C, RTC, WDT, Pin
-from onewire import OneWire
 
 from firmware.drivers.battery import Battery
-from firmware.drivers.ds18b20 import Thermometer
 from firmware.drivers.hx711 import HX711
-from firmware.drivers.ultrasonic import Ultrasonic
-from firmware.drivers.vl53l1x import LONG, VL53L1X
 
 # A wake's worst case: sensors about 3 s, Wi-Fi timeout 8 s, MQTT connect, a 20-message
 # backlog at 5 s per PUBACK timeout, fed between messages. 30 s between feeds.
@@ -55,12 +50,17 @@ class Hardware:
         self.power = Pin(power, Pin.OUT, value=1) if power is not None else None
         time.sleep_ms(50)  # sensor rail settles
         self.hx = HX711(Pin(pins["hx711_dout"], Pin.IN), Pin(pins["hx711_sck"], Pin.OUT))
-        self.tof = None  # type: VL53L1X | None
-        self.us = None  # type: Ultrasonic | None
+        # Drivers are imported only for the parts this board has: each costs heap.
+        self.tof = None  # type: object
+        self.us = None  # type: object
         if board.get("fill_sensor") == "vl53l1x":
+            from firmware.drivers.vl53l1x import LONG, VL53L1X
+
             self.tof = VL53L1X(I2C(0, sda=Pin(pins["i2c_sda"]), scl=Pin(pins["i2c_scl"])),
                                LONG, 50)
         else:
+            from firmware.drivers.ultrasonic import Ultrasonic
+
             self.us = Ultrasonic(Pin(pins["us_trigger"], Pin.OUT), Pin(pins["us_echo"], Pin.IN))
         adc = ADC(Pin(pins["battery_adc"]), atten=ADC.ATTN_11DB)
         ratio = board.get("divider_ratio", 2.0)
@@ -68,6 +68,11 @@ class Hardware:
         self.battery = Battery(adc, int(ratio * 1000))
         self.thermo = None  # type: object
         if pins.get("onewire") is not None:
+            from ds18x20 import DS18X20
+            from onewire import OneWire
+
+            from firmware.drivers.ds18b20 import Thermometer
+
             self.thermo = Thermometer(DS18X20(OneWire(Pin(pins["onewire"]))))
 
     def read_samples(self, n: int) -> tuple[list[int | None], list[int | None], int | None,
@@ -77,11 +82,11 @@ class Hardware:
         distances = [None] * n  # type: list[int | None]
         if self.tof is not None:
             try:
-                distances = self.tof.read_samples(n)
+                distances = self.tof.read_samples(n)  # type: ignore[attr-defined]
             except OSError:
                 pass  # no answer: the sampler flags no echo, never a number
         elif self.us is not None:
-            distances = self.us.read_samples(n, temp if temp is not None else 200)
+            distances = self.us.read_samples(n, temp if temp is not None else 200)  # type: ignore[attr-defined]
         self.hx.power_up()
         counts = self.hx.read_samples(COUNTS_SAMPLES)
         self.hx.power_down()
@@ -125,6 +130,9 @@ class Esp32:
 
     def rtc_write(self, data: bytes) -> None:
         self.rtc.memory(data)
+
+    def power_on(self) -> bool:
+        return machine.reset_cause() != machine.DEEPSLEEP_RESET
 
     def woke_by_lid(self) -> bool:
         return machine.wake_reason() == machine.EXT0_WAKE

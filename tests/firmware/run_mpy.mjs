@@ -12,7 +12,11 @@ const [root, code, ...rest] = process.argv.slice(2);
 const mp = await loadMicroPython({ stdout: (line) => process.stdout.write(line + "\n") });
 
 function copyTree(src, dst) {
-  mp.FS.mkdir(dst);
+  const parts = dst.split("/").filter((p) => p);
+  for (let i = 1; i <= parts.length; i++) {
+    const dir = "/" + parts.slice(0, i).join("/");
+    if (!mp.FS.analyzePath(dir).exists) mp.FS.mkdir(dir);
+  }
   for (const name of readdirSync(src)) {
     const path = join(src, name);
     if (statSync(path).isDirectory()) {

@@ -17,7 +17,8 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from firmware.core import reading
-from firmware.core.remote import ConfigError, RemoteConfig, check
+from firmware.core.remote import RemoteConfig
+from firmware.core.remotecheck import ConfigError, check
 from firmware.node import NetConfig, Node
 from hardware.sim import SimHardware
 from protocol import status
