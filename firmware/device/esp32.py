@@ -118,6 +118,8 @@ class Esp32:
         pins = board["pins"]
         assert isinstance(pins, dict)
         self.lid = Pin(pins["lid_switch"], Pin.IN, Pin.PULL_UP)
+        # The ESP32 wakes on one RTC pin (ext0); the C3 has no ext0, only GPIO0-5 wake.
+        self.gpio_wake = board.get("name") == "esp32-c3"
 
     def feed(self) -> None:
         self.wdt.feed()
@@ -135,7 +137,8 @@ class Esp32:
         return machine.reset_cause() != machine.DEEPSLEEP_RESET
 
     def woke_by_lid(self) -> bool:
-        return machine.wake_reason() == machine.EXT0_WAKE
+        # EXT0_WAKE and PIN_WAKE are the same value (2) in MicroPython's ESP32 port.
+        return machine.wake_reason() in (machine.EXT0_WAKE, machine.PIN_WAKE)
 
     def wifi_connect(self, ssid: str, password: str, timeout_ms: int, ip: object) -> bool:
         """Join the access point within timeout_ms. ip: "ip,netmask,gateway,dns" for a
@@ -187,7 +190,10 @@ class Esp32:
     def sleep(self, seconds: int) -> None:
         """Sensors off, the lid switch armed, deep sleep; the wake is a fresh boot."""
         self.hw.off()
-        esp32.wake_on_ext0(self.lid, esp32.WAKEUP_ALL_LOW)
+        if self.gpio_wake:
+            esp32.wake_on_gpio((self.lid,), esp32.WAKEUP_ALL_LOW)
+        else:
+            esp32.wake_on_ext0(self.lid, esp32.WAKEUP_ALL_LOW)
         machine.deepsleep(seconds * 1000)
 
 
