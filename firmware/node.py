@@ -19,7 +19,8 @@ wake: at the latest after heartbeat_s.
 `hw.read_samples()` returns (distances_mm, counts, battery_mv, temp_dc): lists of
 samples for the first two (firmware/core/sampling.py makes one reading of them);
 `clock()` returns (ts_ms, synced). Both are supplied by main.py on the device and by
-hardware/sim.py in tests.
+hardware/sim.py in tests. If hw has `switch_flags()`, its lid-open and tilted flags
+(firmware/core/reading.py) are added to the reading.
 """
 
 from firmware.core import binary, reading
@@ -84,6 +85,8 @@ class Node:
         ts_ms, synced = self.clock()  # type: ignore[operator]
         r = make_sampled_reading(self.cfg, self.seqs.next(), ts_ms, synced, distances, counts,
                                  battery_mv, temp_dc, self.history)
+        if hasattr(self.hw, "switch_flags"):
+            r.flags |= self.hw.switch_flags()
         record = bytearray(binary.SIZE)
         binary.encode_one(r, record, 0)
         self.queue.append(bytes(record))

@@ -62,6 +62,8 @@ class SimHardware:
         self.battery_mv = rng.randint(3300, 3600)
         # Distance to something lying over the sensor (a bag, a box), or None.
         self.cover_mm: int | None = None
+        self.lid_open = False
+        self.tilted = False
 
     def step(self) -> None:
         """Advance one sampling interval: some waste in, sometimes a collection."""
@@ -82,6 +84,10 @@ class SimHardware:
         """HX711 counts for the current load."""
         grams = self.fill * self.litres * self.density * 1000
         return int(TARE_COUNTS + grams * CAL_COUNTS / CAL_GRAMS + self.rng.gauss(0, 50))
+
+    def switch_flags(self) -> int:
+        """The lid and tilt switches as reading flags (firmware/core/reading.py)."""
+        return (0x0400 if self.lid_open else 0) | (0x0800 if self.tilted else 0)
 
     def read_counts(self) -> int:
         """One load-cell sample, for serial provisioning (TARE, CAL)."""

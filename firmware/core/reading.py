@@ -23,6 +23,9 @@ FLAG_BEYOND_DEPTH = const(0x0008)
 FLAG_LOAD_SATURATED = const(0x0010)
 FLAG_BELOW_TARE = const(0x0020)
 FLAG_OUT_OF_RANGE = const(0x0040)  # a raw value outside what the v1 payload can carry
+# 0x0080 stuck, 0x0100 covered, 0x0200 noisy: firmware/core/sampling.py
+FLAG_LID_OPEN = const(0x0400)  # the lid switch read open when the sample was taken
+FLAG_TILTED = const(0x0800)  # the tilt switch read tilted: the bin was knocked over or moved
 
 # Wire limits (firmware/core/payload.py FIELDS) in device units.
 _MAX_DISTANCE_MM = const(20000)

@@ -20,6 +20,7 @@ import network
 import ntptime
 from machine import ADC, I2C, RTC, WDT, Pin
 
+from firmware.core.reading import FLAG_LID_OPEN, FLAG_TILTED
 from firmware.drivers.battery import Battery
 from firmware.drivers.hx711 import HX711
 
@@ -62,6 +63,15 @@ class Hardware:
             from firmware.drivers.ultrasonic import Ultrasonic
 
             self.us = Ultrasonic(Pin(pins["us_trigger"], Pin.OUT), Pin(pins["us_echo"], Pin.IN))
+        self.lid = None  # type: object
+        self.tilt = None  # type: object
+        if pins.get("lid_switch") is not None or pins.get("tilt_switch") is not None:
+            from firmware.drivers.switches import Switch
+
+            if pins.get("lid_switch") is not None:
+                self.lid = Switch(Pin(pins["lid_switch"], Pin.IN, Pin.PULL_UP))
+            if pins.get("tilt_switch") is not None:
+                self.tilt = Switch(Pin(pins["tilt_switch"], Pin.IN, Pin.PULL_UP))
         adc = ADC(Pin(pins["battery_adc"]), atten=ADC.ATTN_11DB)
         ratio = board.get("divider_ratio", 2.0)
         assert isinstance(ratio, (int, float))
@@ -91,6 +101,15 @@ class Hardware:
         counts = self.hx.read_samples(COUNTS_SAMPLES)
         self.hx.power_down()
         return distances, counts, self.battery.read_mv(), temp
+
+    def switch_flags(self) -> int:
+        """Lid open (contact open: the lid lifts off the switch) and tilted, as flags."""
+        flags = 0
+        if self.lid is not None and not self.lid.closed():  # type: ignore[attr-defined]
+            flags |= FLAG_LID_OPEN
+        if self.tilt is not None and self.tilt.closed():  # type: ignore[attr-defined]
+            flags |= FLAG_TILTED
+        return flags
 
     def read_counts(self) -> int:
         """One load-cell sample for provisioning (TARE, CAL)."""

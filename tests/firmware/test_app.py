@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from firmware import app
-from firmware.core.reading import FLAG_CLOCK_UNSYNCED
+from firmware.core.reading import FLAG_CLOCK_UNSYNCED, FLAG_LID_OPEN, FLAG_TILTED
 from hardware.sim import SimHardware
 from hardware.sim_platform import Y2K_MS, SimPlatform
 from protocol import binary
@@ -153,9 +153,13 @@ def test_lid_wake_reports_at_once_and_power_cut_keeps_the_queue(
         p.boot()
     assert p.wifi_attempts == 2  # the first, a heartbeat after NTP; the third waits
     p.lid = True
+    p.hw.lid_open = True  # type: ignore[attr-defined]
     p.boot()
     assert p.wifi_attempts == 3
     wait_for(lambda: len(readings(listener)) == 4, 30, "lid report")
+    assert readings(listener)[3][2] & FLAG_LID_OPEN
+    p.hw.lid_open = False  # type: ignore[attr-defined]
+    p.hw.tilted = True  # type: ignore[attr-defined]
     p.boot()  # queued, not sent
     p.power_cut()
     p.boot()  # fresh RTC memory: reports at once (heartbeat), with the old reading first
@@ -165,3 +169,5 @@ def test_lid_wake_reports_at_once_and_power_cut_keeps_the_queue(
     # next flash lease (64), never back.
     assert [seq for seq, _, _ in got] == [0, 1, 2, 3, 4, 64]
     assert got[5][2] & FLAG_CLOCK_UNSYNCED  # sampled before NTP ran again
+    assert got[4][2] & FLAG_TILTED
+    assert not got[4][2] & FLAG_LID_OPEN
