@@ -1,6 +1,7 @@
 """`binfleet` command line: one entry point, one subcommand per component."""
 
 import argparse
+import json
 import logging
 import sys
 from pathlib import Path
@@ -44,6 +45,34 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 
     IngestServer(config.load(args.config)).run()
     return 0
+
+
+def _cmd_fleet(args: argparse.Namespace) -> int:
+    from cloud_ingest import config, db, registry
+
+    cfg = config.load(args.config)
+    engine = db.open_store(db.url_of(cfg.state_path, cfg.state_url))
+    try:
+        if args.action == "list":
+            for row in registry.list_rows(engine, args.kind):
+                print(json.dumps(row))
+            return 0
+        if not args.file:
+            print("binfleet fleet import: a FILE is required", file=sys.stderr)
+            return 2
+        try:
+            n = registry.import_rows(engine, args.kind,
+                                     registry.load_rows(Path(args.file), args.kind))
+        except registry.RegistryImportError as e:
+            print(f"binfleet fleet import: {args.file}: nothing imported, "
+                  f"{len(e.errors)} problem(s):", file=sys.stderr)
+            for line in e.errors:
+                print(f"  {line}", file=sys.stderr)
+            return 1
+        print(f"imported {n} {args.kind} from {args.file}")
+        return 0
+    finally:
+        engine.dispose()
 
 
 def _cmd_firmware(args: argparse.Namespace) -> int:
@@ -95,6 +124,15 @@ def _cmd_sim(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_fleet(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    fl = sub.add_parser("fleet", help="import or list sites, bins and crews (the registry)")
+    fl.add_argument("action", choices=["import", "list"])
+    fl.add_argument("file", nargs="?", help="import: a .csv or .geojson file")
+    fl.add_argument("--kind", required=True, choices=["sites", "bins", "crews"])
+    fl.add_argument("--config", default=None, help="TOML file with an [ingest] table")
+    fl.set_defaults(func=_cmd_fleet)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser for every subcommand."""
     p = argparse.ArgumentParser(prog="binfleet", description=__doc__)
@@ -126,6 +164,8 @@ def build_parser() -> argparse.ArgumentParser:
     i = sub.add_parser("ingest", help="run cloud_ingest")
     i.add_argument("--config", default=None, help="TOML file with an [ingest] table")
     i.set_defaults(func=_cmd_ingest)
+
+    _add_fleet(sub)
 
     f = sub.add_parser("firmware", help="build the firmware bundle, or build and deploy it")
     f.add_argument("action", choices=["build", "deploy"])

@@ -17,12 +17,12 @@ import re
 import threading
 import time
 import zlib
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from cloud_ingest.api import read_routes
 from cloud_ingest.config import IngestConfig
 from cloud_ingest.errors import StoreUnavailable
 from cloud_ingest.series import SeriesWriter
@@ -106,8 +106,9 @@ def create_app(cfg: IngestConfig, writer: SeriesWriter, state: FleetState) -> Fa
             log.warning("rejected batch: %s", e)
             return _error(400, e.field, e.rule, index=int(m.group(1)) if m else None)
         try:
-            await run_in_threadpool(writer.write, b.readings)
-            await run_in_threadpool(state.apply, b.readings, now_ms, b.events)
+            tags = await run_in_threadpool(state.series_tags)
+            await run_in_threadpool(writer.write, b.readings, tags)
+            await run_in_threadpool(state.apply, b.readings, now_ms, b.events, b.batch_id)
         except StoreUnavailable as e:
             counters.add("store_unavailable")
             log.error("%s; answering 503", e)
@@ -120,10 +121,7 @@ def create_app(cfg: IngestConfig, writer: SeriesWriter, state: FleetState) -> Fa
         return JSONResponse({"accepted": len(b.readings), "events": len(b.events),
                              "batch_id": b.batch_id})
 
-    @app.get("/api/v1/bins", summary="Latest state of every bin")
-    async def bins() -> list[dict[str, Any]]:
-        """Return the live state of the fleet."""
-        return await run_in_threadpool(state.bins)
+    app.include_router(read_routes(state))
 
     @app.get("/api/v1/stats", summary="What the ingest endpoint handled")
     async def stats() -> dict[str, int]:

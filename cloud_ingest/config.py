@@ -10,7 +10,9 @@ Keys (env: BINFLEET_INGEST_<KEY>), with defaults:
     influx_bucket = "binfleet"
     influx_timeout_s = 10.0
     series_path = "series.sqlite3"  # embedded series store, used when influx_url is empty
-    state_path = "state.sqlite3"    # operational store: live fleet state
+    state_path = "state.sqlite3"    # operational store (SQLite) when state_url is empty
+    state_url = ""                  # SQLAlchemy URL of the operational store, e.g.
+                                    # postgresql+psycopg://user@host/binfleet
     token_sha256 = []               # hex SHA-256 of each accepted gateway token; empty = open
     max_body_bytes = 33554432       # decompressed batch size limit (413 beyond)
     retry_after_s = 5               # Retry-After sent with 503 when the store is down
@@ -37,6 +39,7 @@ class IngestConfig:
     influx_timeout_s: float = 10.0
     series_path: str = "series.sqlite3"
     state_path: str = "state.sqlite3"
+    state_url: str = ""
     token_sha256: tuple[str, ...] = ()
     max_body_bytes: int = 32 * 1024 * 1024
     retry_after_s: int = 5

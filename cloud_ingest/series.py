@@ -1,9 +1,10 @@
 """Time-series writers behind one interface: InfluxDB v2 write API, or embedded SQLite.
 
 Schema (docs/protocol.md#time-series-schema): measurement `bin_reading`, tags
-`bin` and `fw`, one field per present value, timestamp = the reading's ts_ms
-(precision ms). A point is identified by (measurement, tags, time), so writing a
-reading twice changes nothing.
+`bin`, `fw` and, for bins in the registry, `material` and `site`; one field per
+present value, timestamp = the reading's ts_ms (precision ms). A point is identified
+by (measurement, tags, time), so writing a reading twice changes nothing, as long as
+its bin's registry entry did not change in between: register bins before they report.
 """
 
 import sqlite3
@@ -20,6 +21,8 @@ from cloud_ingest.errors import StoreUnavailable
 from protocol.v1 import Reading
 
 MEASUREMENT = "bin_reading"
+# bin_id -> (site_id, material) from the registry
+Tags = dict[str, tuple[str | None, str]]
 FLOAT_FIELDS = ("fill_pct", "weight_kg", "temp_c")
 INT_FIELDS = ("distance_mm", "battery_mv", "quality", "flags", "seq", "quality_level",
               "spread_mm")
@@ -30,18 +33,19 @@ class SeriesWriter(Protocol):
 
     description: str
 
-    def write(self, readings: Sequence[Reading]) -> None:
+    def write(self, readings: Sequence[Reading], tags: Tags | None = None) -> None:
         """Store readings; raise StoreUnavailable if that is not possible now."""
 
     def close(self) -> None:
         """Release connections."""
 
 
-def line_protocol(r: Reading) -> str:
+def line_protocol(r: Reading, tags: Tags | None = None) -> str:
     """Return the InfluxDB line-protocol line of a reading.
 
     Tag values and the measurement need no escaping: bin ids and firmware versions
-    are restricted to [A-Za-z0-9_.+-] by protocol.v1.
+    are restricted to [A-Za-z0-9_.+-] by protocol.v1, site ids and materials by the
+    registry (cloud_ingest/registry.py).
     """
     fields = []
     for name in FLOAT_FIELDS:
@@ -52,7 +56,13 @@ def line_protocol(r: Reading) -> str:
         value = getattr(r, name)
         if value is not None:
             fields.append(f"{name}={value}i")
-    return f"{MEASUREMENT},bin={r.bin_id},fw={r.fw} {','.join(fields)} {r.ts_ms}"
+    extra = ""
+    site, material = (tags or {}).get(r.bin_id, (None, None))
+    if material:
+        extra += f",material={material}"
+    if site:
+        extra += f",site={site}"
+    return f"{MEASUREMENT},bin={r.bin_id},fw={r.fw}{extra} {','.join(fields)} {r.ts_ms}"
 
 
 class InfluxSeriesWriter:
@@ -67,9 +77,9 @@ class InfluxSeriesWriter:
                                       timeout=int(timeout_s * 1000))
         self._api = self._client.write_api(write_options=SYNCHRONOUS)
 
-    def write(self, readings: Sequence[Reading]) -> None:
+    def write(self, readings: Sequence[Reading], tags: Tags | None = None) -> None:
         """Write one batch in one request."""
-        lines = [line_protocol(r) for r in readings]
+        lines = [line_protocol(r, tags) for r in readings]
         try:
             self._api.write(bucket=self._bucket, org=self._org, record=lines,
                             write_precision=WritePrecision.MS)  # type: ignore[arg-type]
@@ -111,8 +121,8 @@ class SqliteSeriesWriter:
             if name not in have:
                 self._db.execute(f"ALTER TABLE bin_reading ADD COLUMN {name} {kind}")
 
-    def write(self, readings: Sequence[Reading]) -> None:
-        """Upsert the batch in one transaction."""
+    def write(self, readings: Sequence[Reading], tags: Tags | None = None) -> None:
+        """Upsert the batch in one transaction (site and material live in the registry)."""
         rows = [(r.bin_id, r.ts_ms, r.fw, r.seq, r.fill_pct, r.distance_mm, r.weight_kg,
                  r.battery_mv, r.temp_c, r.quality, r.flags, r.quality_level, r.spread_mm)
                 for r in readings]

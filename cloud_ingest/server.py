@@ -5,6 +5,7 @@ import threading
 
 import uvicorn
 
+from cloud_ingest import db
 from cloud_ingest.app import create_app
 from cloud_ingest.config import IngestConfig
 from cloud_ingest.series import InfluxSeriesWriter, SeriesWriter, SqliteSeriesWriter
@@ -28,7 +29,7 @@ class IngestServer:
         """Open the stores and build the app; nothing listens before start()."""
         self.cfg = cfg
         self.writer = writer or make_writer(cfg)
-        self.state = FleetState(cfg.state_path)
+        self.state = FleetState(db.open_store(db.url_of(cfg.state_path, cfg.state_url)))
         self.app = create_app(cfg, self.writer, self.state)
         self._server = uvicorn.Server(uvicorn.Config(
             self.app, host=cfg.host, port=cfg.port, log_level="warning", access_log=False))

@@ -1,116 +1,359 @@
-"""Live fleet state in the operational store (SQLite): the latest reading of every bin.
+"""Live state of the fleet in the operational store (cloud_ingest/db.py).
 
-A reading replaces a bin's state only if it is newer (by ts_ms, then seq), so
-replayed or late batches never move a bin back in time. `readings` counts the
-readings of batches that moved the state forward.
+apply() folds one batch in, in one transaction: the batch id and each (bin, seq) are
+taken once (a replay changes nothing), new readings go to the recent history, each
+bin's newest reading to bin_state, hourly rollups are updated, and a fall in weight
+between consecutive accepted readings is recorded as a collection. Status events
+(online/offline, remote config version) go to bin_status.
+
+bins() joins that with the registry and derives what operations staff act on:
+online/offline against each bin's own reporting interval, fill forecast, battery days,
+sensor health, density and likely contamination (cloud_ingest/analytics.py).
 """
 
-import sqlite3
 import threading
+import time
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from cloud_ingest import analytics, db
 from cloud_ingest.errors import StoreUnavailable
 from protocol.status import StatusEvent
 from protocol.v1 import Reading
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS bin_state (
-    bin_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, ts_ms INTEGER NOT NULL,
-    fill_pct REAL, weight_kg REAL, battery_mv INTEGER, temp_c REAL,
-    quality INTEGER NOT NULL, flags INTEGER NOT NULL, fw TEXT NOT NULL,
-    last_seen_ms INTEGER NOT NULL, readings INTEGER NOT NULL
-)
-"""
+DEFAULT_INTERVAL_S = 4 * 3600  # a bin not in the registry: the firmware's heartbeat
+OFFLINE_GRACE_MS = 5 * 60_000
+HISTORY_DAYS = 35
+HOUR_MS = 3_600_000
 
-_STATUS_SCHEMA = """
-CREATE TABLE IF NOT EXISTS bin_status (
-    bin_id TEXT PRIMARY KEY, status TEXT NOT NULL, status_ts_ms INTEGER NOT NULL,
-    config_version INTEGER, config_error TEXT
-)
-"""
 
-# A status without a config version (the broker's "offline" will) keeps the last known
-# version and error; one with a version replaces both.
-_STATUS_UPSERT = """
-INSERT INTO bin_status VALUES (?, ?, ?, ?, ?)
-ON CONFLICT (bin_id) DO UPDATE SET status = excluded.status, status_ts_ms = excluded.status_ts_ms,
-    config_version = coalesce(excluded.config_version, bin_status.config_version),
-    config_error = CASE WHEN excluded.config_version IS NULL THEN bin_status.config_error
-                        ELSE excluded.config_error END
-WHERE excluded.status_ts_ms >= bin_status.status_ts_ms
-"""
+def _insert(conn: Connection, table: sa.Table) -> Any:
+    """INSERT with ON CONFLICT support for the connection's dialect."""
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
 
-_UPSERT = """
-INSERT INTO bin_state VALUES (?,?,?,?,?,?,?,?,?,?,?,?)
-ON CONFLICT (bin_id) DO UPDATE SET
-    seq = excluded.seq, ts_ms = excluded.ts_ms, fill_pct = excluded.fill_pct,
-    weight_kg = excluded.weight_kg, battery_mv = excluded.battery_mv,
-    temp_c = excluded.temp_c, quality = excluded.quality, flags = excluded.flags,
-    fw = excluded.fw, last_seen_ms = excluded.last_seen_ms,
-    readings = readings + excluded.readings
-WHERE (excluded.ts_ms, excluded.seq) > (bin_state.ts_ms, bin_state.seq)
-"""
+
+def _point(row: Any) -> analytics.Point:
+    return analytics.Point(row.ts_ms, row.fill_pct, row.weight_kg, row.quality, row.flags)
 
 
 class FleetState:
-    """Latest state per bin."""
+    """The fleet's live state, collections and rollups."""
 
-    def __init__(self, path: str | Path) -> None:
-        """Open (and create) the state table."""
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(_SCHEMA)
-        self._db.execute(_STATUS_SCHEMA)
-        columns = {r[1] for r in self._db.execute("PRAGMA table_info(bin_status)")}
-        for name, kind in (("config_version", "INTEGER"), ("config_error", "TEXT")):
-            if name not in columns:  # a state file from before remote config
-                self._db.execute(f"ALTER TABLE bin_status ADD COLUMN {name} {kind}")
+    def __init__(self, engine: Engine | str) -> None:
+        """Use an engine from db.open_store, or open an SQLite file at a path."""
+        self.engine = engine if isinstance(engine, Engine) else db.open_store(
+            db.url_of(str(engine), ""))
+        self._lock = threading.Lock()  # one writer per process (SQLite takes one anyway)
+        self._tags: dict[str, tuple[str | None, str]] = {}
+        self._tags_at = -1.0
+
+    # -- writing --
 
     def apply(self, readings: Sequence[Reading], now_ms: int,
-              events: Sequence[StatusEvent] = ()) -> None:
-        """Fold a batch into the live state: each bin's newest reading, and how many came."""
-        newest: dict[str, Reading] = {}
-        counts: dict[str, int] = {}
-        for r in readings:
-            best = newest.get(r.bin_id)
-            if best is None or (r.ts_ms, r.seq) > (best.ts_ms, best.seq):
-                newest[r.bin_id] = r
-            counts[r.bin_id] = counts.get(r.bin_id, 0) + 1
-        rows = [(r.bin_id, r.seq, r.ts_ms, r.fill_pct, r.weight_kg, r.battery_mv, r.temp_c,
-                 r.quality, r.flags, r.fw, now_ms, counts[r.bin_id]) for r in newest.values()]
-        with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                self._db.executemany(_UPSERT, rows)
-                self._db.executemany(_STATUS_UPSERT,
-                                     [(e.bin_id, e.status, e.ts_ms, e.config_version,
-                                       e.config_error) for e in events])
-                self._db.execute("COMMIT")
-            except sqlite3.Error as e:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                raise StoreUnavailable(f"state store write failed: {e}") from e
+              events: Sequence[StatusEvent] = (), batch_id: str | None = None) -> int:
+        """Fold a batch in; return how many readings were new. StoreUnavailable on failure."""
+        try:
+            with self._lock, self.engine.begin() as conn:
+                if batch_id is not None:
+                    ins = _insert(conn, db.batches).values(batch_id=batch_id,
+                                                            received_ms=now_ms)
+                    if conn.execute(ins.on_conflict_do_nothing()).rowcount == 0:
+                        return 0  # the whole batch was taken before
+                new = self._take_readings(conn, readings, now_ms)
+                self._fold(conn, new, now_ms)
+                for e in events:
+                    self._status(conn, e)
+                return len(new)
+        except SQLAlchemyError as e:
+            raise StoreUnavailable(f"operational store write failed: {type(e).__name__}: "
+                                   f"{str(e)[:200]}") from e
 
-    def bins(self) -> list[dict[str, Any]]:
-        """Return every bin's latest state, with its last known status (online/offline)."""
-        with self._lock:
-            cur = self._db.execute("SELECT * FROM bin_state ORDER BY bin_id")
-            names = [d[0] for d in cur.description]
-            out = {row[0]: dict(zip(names, row, strict=True)) for row in cur.fetchall()}
-            for bin_id, st, st_ts, version, error in self._db.execute(
-                    "SELECT bin_id, status, status_ts_ms, config_version, config_error "
-                    "FROM bin_status"):
-                entry = out.setdefault(bin_id, {"bin_id": bin_id})
-                entry["status"] = st
-                entry["status_ts_ms"] = st_ts
-                entry["config_version"] = version
-                entry["config_error"] = error
-        return [out[k] for k in sorted(out)]
+    def _take_readings(self, conn: Connection, readings: Sequence[Reading],
+                       now_ms: int) -> list[Reading]:
+        """Insert into the history; return the readings not seen before."""
+        unique = {(r.bin_id, r.seq): r for r in readings}
+        if not unique:
+            return []
+        rows = [{"bin_id": r.bin_id, "seq": r.seq, "ts_ms": r.ts_ms, "fill_pct": r.fill_pct,
+                 "weight_kg": r.weight_kg, "battery_mv": r.battery_mv, "temp_c": r.temp_c,
+                 "quality": r.quality, "flags": r.flags, "received_ms": now_ms}
+                for r in unique.values()]
+        ins = _insert(conn, db.readings).on_conflict_do_nothing().returning(
+            db.readings.c.bin_id, db.readings.c.seq)
+        taken = {(b, s) for b, s in conn.execute(ins, rows)}
+        return [r for key, r in unique.items() if key in taken]
+
+    def _fold(self, conn: Connection, new: list[Reading], now_ms: int) -> None:
+        by_bin: dict[str, list[Reading]] = {}
+        for r in new:
+            by_bin.setdefault(r.bin_id, []).append(r)
+        t = db.bin_state
+        existing: dict[str, Any] = {}
+        ids = sorted(by_bin)
+        for i in range(0, len(ids), 500):
+            for found_row in conn.execute(sa.select(t).where(t.c.bin_id.in_(ids[i:i + 500]))):
+                existing[found_row.bin_id] = found_row
+        inserts: list[dict[str, Any]] = []
+        updates: list[dict[str, Any]] = []
+        found: list[dict[str, Any]] = []
+        for bin_id, rs in by_bin.items():
+            rs.sort(key=lambda r: (r.ts_ms, r.seq))
+            row = existing.get(bin_id)
+            acc = None if row is None or row.acc_ts_ms is None else analytics.Point(
+                row.acc_ts_ms, row.acc_fill_pct, row.acc_weight_kg, analytics.ACCEPTED, 0)
+            acc = self._walk(conn, bin_id, rs, acc, found)
+            newest = rs[-1]
+            values = {"seq": newest.seq, "ts_ms": newest.ts_ms, "fill_pct": newest.fill_pct,
+                      "weight_kg": newest.weight_kg, "battery_mv": newest.battery_mv,
+                      "temp_c": newest.temp_c, "quality": newest.quality,
+                      "flags": newest.flags, "fw": newest.fw}
+            accv = {"acc_ts_ms": acc.ts_ms if acc else None,
+                    "acc_fill_pct": acc.fill_pct if acc else None,
+                    "acc_weight_kg": acc.weight_kg if acc else None}
+            if row is None:
+                inserts.append({"bin_id": bin_id, "last_seen_ms": now_ms,
+                                "readings": len(rs), **values, **accv})
+                continue
+            if (newest.ts_ms, newest.seq) < (row.ts_ms, row.seq):
+                values = {k: getattr(row, k) for k in values}
+            updates.append({"b_id": bin_id, "last_seen_ms": max(now_ms, row.last_seen_ms),
+                            "readings": row.readings + len(rs), **values, **accv})
+        if inserts:
+            conn.execute(t.insert(), inserts)
+        if updates:
+            cols = [c.name for c in t.columns if c.name != "bin_id"]
+            conn.execute(t.update().where(t.c.bin_id == sa.bindparam("b_id"))
+                         .values({c: sa.bindparam(c) for c in cols}), updates)
+        if found:
+            conn.execute(_insert(conn, db.collections).on_conflict_do_nothing(), found)
+        self._rollups(conn, new)
+
+    def _walk(self, conn: Connection, bin_id: str, rs: list[Reading],
+              acc: analytics.Point | None, found: list[dict[str, Any]]
+              ) -> analytics.Point | None:
+        """Emptyings along a bin's new readings (in time order) after acc, the newest
+        accepted reading before them; return the new newest accepted reading."""
+        for r in rs:
+            if r.quality != analytics.ACCEPTED or r.weight_kg is None:
+                continue
+            me = analytics.Point(r.ts_ms, r.fill_pct, r.weight_kg, r.quality, r.flags)
+            if acc is not None and r.ts_ms < acc.ts_ms:
+                self._late(conn, bin_id, r)  # arrived after newer readings
+                continue
+            if acc is not None:
+                e = analytics.emptying(acc, me)
+                if e is not None:
+                    found.append({"bin_id": bin_id, "ts_ms": e.ts_ms, "kg_removed": e.kg_removed,
+                                  "weight_before": e.weight_before,
+                                  "weight_after": e.weight_after, "fill_before": e.fill_before,
+                                  "fill_after": e.fill_after, "partial": e.partial})
+            acc = me
+        return acc
+
+    def _rollups(self, conn: Connection, new: list[Reading]) -> None:
+        """Upsert hourly rollups, pre-aggregated per (bin, hour)."""
+        groups: dict[tuple[str, int], dict[str, Any]] = {}
+        for r in new:
+            key = (r.bin_id, r.ts_ms // HOUR_MS * HOUR_MS)
+            g = groups.get(key)
+            if g is None:
+                groups[key] = {"bin_id": key[0], "hour_ms": key[1], "fill_max": r.fill_pct,
+                               "fill_last": r.fill_pct, "weight_last": r.weight_kg,
+                               "last_ts_ms": r.ts_ms, "readings": 1}
+                continue
+            g["readings"] += 1
+            if r.fill_pct is not None and (g["fill_max"] is None or r.fill_pct > g["fill_max"]):
+                g["fill_max"] = r.fill_pct
+            if r.ts_ms >= g["last_ts_ms"]:
+                g.update(fill_last=r.fill_pct, weight_last=r.weight_kg, last_ts_ms=r.ts_ms)
+        if not groups:
+            return
+        t = db.rollups
+        ins = _insert(conn, t)
+        ex = ins.excluded
+        newer = ex.last_ts_ms >= t.c.last_ts_ms
+        ins = ins.on_conflict_do_update(index_elements=[t.c.bin_id, t.c.hour_ms], set_={
+            "readings": t.c.readings + ex.readings,
+            "fill_max": sa.case((ex.fill_max.is_(None), t.c.fill_max),
+                                (t.c.fill_max.is_(None), ex.fill_max),
+                                (ex.fill_max > t.c.fill_max, ex.fill_max),
+                                else_=t.c.fill_max),
+            "fill_last": sa.case((newer, ex.fill_last), else_=t.c.fill_last),
+            "weight_last": sa.case((newer, ex.weight_last), else_=t.c.weight_last),
+            "last_ts_ms": sa.case((newer, ex.last_ts_ms), else_=t.c.last_ts_ms),
+        })
+        conn.execute(ins, list(groups.values()))
+
+    def _late(self, conn: Connection, bin_id: str, r: Reading) -> None:
+        """An accepted reading older than the bin's newest: check the emptyings on both
+        sides of it against the history, replacing one it splits."""
+        t = db.readings
+        accepted = (t.c.bin_id == bin_id) & (t.c.quality == analytics.ACCEPTED) & \
+            t.c.weight_kg.is_not(None)
+        before = conn.execute(sa.select(t).where(accepted, t.c.ts_ms < r.ts_ms)
+                              .order_by(t.c.ts_ms.desc()).limit(1)).first()
+        after = conn.execute(sa.select(t).where(accepted, t.c.ts_ms > r.ts_ms)
+                             .order_by(t.c.ts_ms).limit(1)).first()
+        me = analytics.Point(r.ts_ms, r.fill_pct, r.weight_kg, r.quality, r.flags)
+        pairs = []
+        if before is not None:
+            pairs.append((_point(before), me))
+        if after is not None:
+            pairs.append((me, _point(after)))
+            conn.execute(db.collections.delete().where(
+                db.collections.c.bin_id == bin_id, db.collections.c.ts_ms == after.ts_ms))
+        for a, b in pairs:
+            e = analytics.emptying(a, b)
+            if e is not None:
+                ins = _insert(conn, db.collections).values(
+                    bin_id=bin_id, ts_ms=e.ts_ms, kg_removed=e.kg_removed,
+                    weight_before=e.weight_before, weight_after=e.weight_after,
+                    fill_before=e.fill_before, fill_after=e.fill_after, partial=e.partial)
+                conn.execute(ins.on_conflict_do_nothing())
+
+    def _status(self, conn: Connection, e: StatusEvent) -> None:
+        t = db.bin_status
+        row = conn.execute(sa.select(t).where(t.c.bin_id == e.bin_id)).first()
+        if row is None:
+            conn.execute(t.insert().values(bin_id=e.bin_id, status=e.status,
+                                           status_ts_ms=e.ts_ms, config_version=e.config_version,
+                                           config_error=e.config_error))
+            return
+        if e.ts_ms < row.status_ts_ms:
+            return
+        values: dict[str, Any] = {"status": e.status, "status_ts_ms": e.ts_ms}
+        if e.config_version is not None:  # the will carries none: keep the last known
+            values.update(config_version=e.config_version, config_error=e.config_error)
+        conn.execute(t.update().where(t.c.bin_id == e.bin_id).values(**values))
+
+    def prune(self, now_ms: int, history_days: int = HISTORY_DAYS) -> int:
+        """Drop history and batch ids older than history_days; return readings dropped."""
+        cutoff = now_ms - history_days * 86_400_000
+        with self._lock, self.engine.begin() as conn:
+            n = conn.execute(db.readings.delete().where(db.readings.c.ts_ms < cutoff)).rowcount
+            conn.execute(db.batches.delete().where(db.batches.c.received_ms < cutoff))
+        return int(n)
+
+    def series_tags(self) -> dict[str, tuple[str | None, str]]:
+        """bin_id -> (site_id, material) for time-series tags, re-read every 30 s."""
+        now = time.monotonic()
+        if self._tags_at < 0 or now - self._tags_at > 30:
+            try:
+                with self.engine.connect() as conn:
+                    self._tags = {b: (s, m) for b, s, m in conn.execute(
+                        sa.select(db.bins.c.bin_id, db.bins.c.site_id, db.bins.c.material))}
+            except SQLAlchemyError as e:
+                raise StoreUnavailable(f"operational store read failed: {e}") from e
+            self._tags_at = now
+        return self._tags
+
+    # -- reading --
+
+    def bins(self, now_ms: int | None = None) -> list[dict[str, Any]]:
+        """Every bin's live state: registered bins and bins that reported, by id."""
+        now_ms = int(time.time() * 1000) if now_ms is None else now_ms
+        with self.engine.connect() as conn:
+            reg = {r.bin_id: r._asdict() for r in conn.execute(sa.select(db.bins))}
+            st = {r.bin_id: r._asdict() for r in conn.execute(sa.select(db.bin_state))}
+            status = {r.bin_id: r._asdict() for r in conn.execute(sa.select(db.bin_status))}
+            last_empty = dict(conn.execute(
+                sa.select(db.collections.c.bin_id, sa.func.max(db.collections.c.ts_ms))
+                .group_by(db.collections.c.bin_id)).all())
+            ids = sorted(set(reg) | set(st) | set(status))
+            return [self._live(conn, i, {"reg": reg.get(i), "st": st.get(i),
+                                         "status": status.get(i),
+                                         "last_empty_ms": last_empty.get(i)}, now_ms)
+                    for i in ids]
+
+    def bin(self, bin_id: str, now_ms: int | None = None) -> dict[str, Any] | None:
+        """One bin's live state, or None if nothing is known of it."""
+        return next((b for b in self.bins(now_ms) if b["bin_id"] == bin_id), None)
+
+    def _live(self, conn: Connection, bin_id: str, known: dict[str, Any],
+              now_ms: int) -> dict[str, Any]:
+        """known: the bin's registry row, state row, status row and last emptying."""
+        reg, st, status = known["reg"], known["st"], known["status"]
+        last_empty_ms = known["last_empty_ms"]
+        out: dict[str, Any] = {"bin_id": bin_id, "registered": reg is not None}
+        if reg is not None:
+            out.update({k: reg[k] for k in ("site_id", "material", "lat", "lon", "capacity_l",
+                                            "capacity_kg", "interval_s")})
+        if st is not None:
+            out.update({k: v for k, v in st.items() if k != "bin_id"})
+        if status is not None:
+            out.update({k: v for k, v in status.items() if k != "bin_id"})
+        interval_s = reg["interval_s"] if reg is not None else DEFAULT_INTERVAL_S
+        out["interval_s"] = interval_s
+        last_seen = st["last_seen_ms"] if st is not None else None
+        online = last_seen is not None and \
+            now_ms - last_seen <= 2 * interval_s * 1000 + OFFLINE_GRACE_MS
+        if online and status is not None and status["status"] == "offline" \
+                and status["status_ts_ms"] > (last_seen or 0):
+            online = False  # the broker published its will after the last reading
+        out["online"] = online
+        out["date_last_emptying_ms"] = last_empty_ms
+        t = db.readings
+        since = max(last_empty_ms or 0, now_ms - 14 * 86_400_000)
+        rows = conn.execute(sa.select(t).where(t.c.bin_id == bin_id, t.c.ts_ms >= since)
+                            .order_by(t.c.ts_ms)).all()
+        points = [_point(r) for r in rows]
+        fc = analytics.forecast(points, now_ms)
+        out["fill_rate_pct_per_h"] = fc.rate_pct_per_h if fc else None
+        out["full_at_ms"] = fc.full_at_ms if fc else None
+        out["full_at_earliest_ms"] = fc.full_at_low_ms if fc else None
+        out["full_at_latest_ms"] = fc.full_at_high_ms if fc else None
+        recent = [p for p in points if p.ts_ms >= now_ms - 86_400_000] or points[-20:]
+        out["sensor_health"], out["sensor_faults"] = analytics.sensor_health(recent)
+        out["blocked"] = bool(st and st["flags"] & analytics.FLAG_COVERED)
+        batt = conn.execute(sa.select(t.c.ts_ms, t.c.battery_mv).where(
+            t.c.bin_id == bin_id, t.c.battery_mv.is_not(None),
+            t.c.ts_ms >= now_ms - 30 * 86_400_000).order_by(t.c.ts_ms)).all()
+        out["battery_days"] = analytics.battery_days([(a, b) for a, b in batt])
+        dens, contaminated = (None, False)
+        if out.get("quality") == analytics.ACCEPTED:  # a covered sensor's fill means nothing
+            dens, contaminated = analytics.density(
+                out.get("material") or "mixed", out.get("weight_kg"), out.get("fill_pct"),
+                out.get("capacity_l"))
+        out["density_kg_per_l"] = dens
+        out["likely_contamination"] = contaminated
+        return out
+
+    def rollups(self, bin_id: str, from_ms: int, to_ms: int) -> list[dict[str, Any]]:
+        """Hourly rollups with data completeness (readings received / expected)."""
+        with self.engine.connect() as conn:
+            reg = conn.execute(sa.select(db.bins.c.interval_s)
+                               .where(db.bins.c.bin_id == bin_id)).first()
+            rows = conn.execute(sa.select(db.rollups).where(
+                db.rollups.c.bin_id == bin_id, db.rollups.c.hour_ms >= from_ms,
+                db.rollups.c.hour_ms < to_ms).order_by(db.rollups.c.hour_ms)).all()
+        # Samples per hour the firmware takes by default (every 15 minutes).
+        expected = 4 if reg is None else max(1, 3600 // max(1, min(reg[0], 3600)))
+        return [{"hour_ms": r.hour_ms, "fill_max": r.fill_max, "fill_last": r.fill_last,
+                 "weight_last": r.weight_last, "readings": r.readings, "expected": expected,
+                 "completeness": round(min(1.0, r.readings / expected), 3)} for r in rows]
+
+    def collections(self, bin_id: str | None = None, site_id: str | None = None,
+                    from_ms: int = 0, to_ms: int = 2**62) -> list[dict[str, Any]]:
+        """Recorded emptyings with the bin's site and material, oldest first."""
+        c, b = db.collections, db.bins
+        q = (sa.select(c, b.c.site_id, b.c.material).select_from(
+            c.outerjoin(b, b.c.bin_id == c.c.bin_id))
+            .where(c.c.ts_ms >= from_ms, c.c.ts_ms < to_ms).order_by(c.c.ts_ms, c.c.bin_id))
+        if bin_id is not None:
+            q = q.where(c.c.bin_id == bin_id)
+        if site_id is not None:
+            q = q.where(b.c.site_id == site_id)
+        with self.engine.connect() as conn:
+            return [{k: v for k, v in r._asdict().items() if k != "id"}
+                    for r in conn.execute(q)]
 
     def close(self) -> None:
-        """Close the database."""
-        with self._lock:
-            self._db.close()
+        """Release the connection pool."""
+        self.engine.dispose()
