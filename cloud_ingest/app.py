@@ -9,6 +9,7 @@ POST /api/v1/ingest answers:
 Nothing is acknowledged before it is written.
 """
 
+import asyncio
 import gzip
 import hashlib
 import hmac
@@ -107,8 +108,11 @@ def create_app(cfg: IngestConfig, writer: SeriesWriter, state: FleetState) -> Fa
             return _error(400, e.field, e.rule, index=int(m.group(1)) if m else None)
         try:
             tags = await run_in_threadpool(state.series_tags)
-            await run_in_threadpool(writer.write, b.readings, tags)
-            await run_in_threadpool(state.apply, b.readings, now_ms, b.events, b.batch_id)
+            # The two stores are independent: write both at once, answer when both hold
+            # the batch. If only one did, the gateway's retry is a no-op there.
+            await asyncio.gather(
+                run_in_threadpool(writer.write, b.readings, tags),
+                run_in_threadpool(state.apply, b.readings, now_ms, b.events, b.batch_id))
         except StoreUnavailable as e:
             counters.add("store_unavailable")
             log.error("%s; answering 503", e)

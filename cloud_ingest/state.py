@@ -30,6 +30,9 @@ DEFAULT_INTERVAL_S = 4 * 3600  # a bin not in the registry: the firmware's heart
 OFFLINE_GRACE_MS = 5 * 60_000
 HISTORY_DAYS = 35
 HOUR_MS = 3_600_000
+_READING_COLUMNS = ("bin_id", "seq", "ts_ms", "fill_pct", "weight_kg", "battery_mv", "temp_c",
+                    "quality", "flags", "received_ms")
+_CHUNK = 500  # rows per INSERT: 5,000 parameters, well under SQLite's limit
 
 
 def _insert(conn: Connection, table: sa.Table) -> Any:
@@ -53,6 +56,7 @@ class FleetState:
         self._lock = threading.Lock()  # one writer per process (SQLite takes one anyway)
         self._tags: dict[str, tuple[str | None, str]] = {}
         self._tags_at = -1.0
+        self._pruned_ms = 0
 
     # -- writing --
 
@@ -70,7 +74,10 @@ class FleetState:
                 self._fold(conn, new, now_ms)
                 for e in events:
                     self._status(conn, e)
-                return len(new)
+            if now_ms - self._pruned_ms >= HOUR_MS:  # keep the history bounded
+                self._pruned_ms = now_ms
+                self.prune(now_ms)
+            return len(new)
         except SQLAlchemyError as e:
             raise StoreUnavailable(f"operational store write failed: {type(e).__name__}: "
                                    f"{str(e)[:200]}") from e
@@ -81,13 +88,23 @@ class FleetState:
         unique = {(r.bin_id, r.seq): r for r in readings}
         if not unique:
             return []
-        rows = [{"bin_id": r.bin_id, "seq": r.seq, "ts_ms": r.ts_ms, "fill_pct": r.fill_pct,
-                 "weight_kg": r.weight_kg, "battery_mv": r.battery_mv, "temp_c": r.temp_c,
-                 "quality": r.quality, "flags": r.flags, "received_ms": now_ms}
-                for r in unique.values()]
-        ins = _insert(conn, db.readings).on_conflict_do_nothing().returning(
-            db.readings.c.bin_id, db.readings.c.seq)
-        taken = {(b, s) for b, s in conn.execute(ins, rows)}
+        # Multi-row INSERT ... ON CONFLICT DO NOTHING RETURNING, written out for the
+        # driver: the hot path of a backlog drain, where SQLAlchemy's per-row parameter
+        # handling cost more than the database. RETURNING names the rows that were new.
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        row_sql = "(" + ",".join([mark] * len(_READING_COLUMNS)) + ")"
+        head = f"INSERT INTO readings ({','.join(_READING_COLUMNS)}) VALUES "  # noqa: S608
+        tail = " ON CONFLICT DO NOTHING RETURNING bin_id, seq"
+        items = list(unique.values())
+        taken: set[tuple[str, int]] = set()
+        for i in range(0, len(items), _CHUNK):
+            chunk = items[i:i + _CHUNK]
+            params: list[Any] = []
+            for r in chunk:
+                params += (r.bin_id, r.seq, r.ts_ms, r.fill_pct, r.weight_kg, r.battery_mv,
+                           r.temp_c, r.quality, r.flags, now_ms)
+            sql = head + ",".join([row_sql] * len(chunk)) + tail
+            taken.update((b, s) for b, s in conn.exec_driver_sql(sql, tuple(params)))
         return [r for key, r in unique.items() if key in taken]
 
     def _fold(self, conn: Connection, new: list[Reading], now_ms: int) -> None:
