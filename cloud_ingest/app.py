@@ -18,6 +18,7 @@ import re
 import threading
 import time
 import zlib
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -32,6 +33,34 @@ from protocol import batch
 from protocol.errors import ProtocolError
 
 log = logging.getLogger(__name__)
+
+_ERROR = {"type": "object", "properties": {"error": {
+    "type": "object", "required": ["field", "rule"],
+    "properties": {"field": {"type": "string"}, "rule": {"type": "string"},
+                   "index": {"anyOf": [{"type": "integer"}, {"type": "null"}]}}}}}
+INGEST_OPENAPI: dict[str, Any] = {
+    "requestBody": {"required": True, "description": (
+        "A gateway batch (docs/protocol.md#ingest-batch), optionally gzip'd "
+        "(Content-Encoding: gzip). Readings must also not be more than 600 s in the future."),
+        "content": {"application/json": {"schema": batch.json_schema()}}},
+    "responses": {
+        "200": {"description": "written to the series store and the fleet state",
+                "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["accepted", "events", "batch_id"],
+                    "properties": {"accepted": {"type": "integer"},
+                                   "events": {"type": "integer"},
+                                   "batch_id": {"type": "string"}}}}}},
+        "400": {"description": "the batch breaks the protocol: field, rule and reading index",
+                "content": {"application/json": {"schema": _ERROR}}},
+        "401": {"description": "missing or unknown gateway token",
+                "content": {"application/json": {"schema": _ERROR}}},
+        "413": {"description": "larger than max_body_bytes once decompressed",
+                "content": {"application/json": {"schema": _ERROR}}},
+        "503": {"description": "a store is unreachable; retry after Retry-After seconds",
+                "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+                "content": {"application/json": {"schema": _ERROR}}},
+    },
+}
 
 _INDEX_RE = re.compile(r"^readings\[(\d+)\]")
 
@@ -82,7 +111,8 @@ def create_app(cfg: IngestConfig, writer: SeriesWriter, state: FleetState) -> Fa
         digest = hashlib.sha256(header[7:].encode()).hexdigest()
         return any(hmac.compare_digest(digest, h) for h in hashes)
 
-    @app.post("/api/v1/ingest", summary="Take one batch of readings from a gateway")
+    @app.post("/api/v1/ingest", summary="Take one batch of readings from a gateway",
+              openapi_extra=INGEST_OPENAPI)
     async def ingest(request: Request) -> JSONResponse:
         """Validate, write to the series store and the fleet state, then answer."""
         if not authorized(request):

@@ -90,3 +90,25 @@ def decode(raw: bytes, now_ms: int) -> Batch:
             raise ProtocolError(f"events[{i}].{e.field}", e.rule, e.value) from None
     return Batch(batch_id=batch_id, gateway=gateway, readings=tuple(readings),
                  events=tuple(events))
+
+
+def json_schema() -> dict[str, Any]:
+    """JSON Schema of an ingest batch (readings as protocol.v1.json_schema())."""
+    event = {"type": "object", "required": ["bin", "status", "ts_ms"],
+             "properties": {"bin": {"type": "string", "pattern": f"^{v1.ID_RE.pattern}$"},
+                            "status": {"enum": list(status.STATUSES)},
+                            "ts_ms": {"type": "integer", "minimum": 0,
+                                      "maximum": 2**53 - 1},
+                            "config_version": {"anyOf": [
+                                {"type": "integer", "minimum": 0, "maximum": 2**31 - 1},
+                                {"type": "null"}]},
+                            "config_error": {"anyOf": [
+                                {"type": "string", "maxLength": status.MAX_ERROR_CHARS},
+                                {"type": "null"}]}}}
+    return {"type": "object", "required": ["batch_id", "gateway", "readings"],
+            "properties": {
+                "batch_id": {"type": "string", "minLength": 1, "maxLength": 64},
+                "gateway": {"type": "string", "pattern": f"^{_GATEWAY_RE.pattern}$"},
+                "readings": {"type": "array", "maxItems": MAX_READINGS,
+                             "items": v1.json_schema()},
+                "events": {"type": "array", "maxItems": MAX_READINGS, "items": event}}}

@@ -154,3 +154,27 @@ def decode(raw: bytes, topic_bin_id: str | None, now_ms: int) -> Reading:
     if len(raw) > MAX_BYTES:
         raise ProtocolError("payload", f"larger than {MAX_BYTES} bytes", len(raw))
     return validate(parse_json(raw), topic_bin_id, now_ms)
+
+
+def json_schema() -> dict[str, Any]:
+    """JSON Schema of a v1 reading, from the same field table the validator uses.
+
+    What a schema cannot say is checked by validate() alone: ts_ms at most
+    MAX_FUTURE_MS ahead of the receiver's clock, and a payload of at most 512 bytes.
+    """
+    props: dict[str, Any] = {"v": {"const": VERSION}}
+    required = ["v"]
+    for name, kind, _places, lo, hi, nullable in _SPECS:
+        if kind == fw_payload.KIND_STR:
+            pattern = ID_RE if name == "bin" else _FW_RE
+            spec: dict[str, Any] = {"type": "string", "pattern": f"^{pattern.pattern}$"}
+        else:
+            spec = {"type": "integer" if kind == fw_payload.KIND_INT else "number",
+                    "minimum": lo, "maximum": hi}
+        if nullable:
+            spec = {"anyOf": [spec, {"type": "null"}]}
+        props[name] = spec
+        if name not in _OPTIONAL:
+            required.append(name)
+    return {"type": "object", "properties": props, "required": required,
+            "additionalProperties": False}
