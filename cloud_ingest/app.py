@@ -21,7 +21,7 @@ import zlib
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from cloud_ingest.api import read_routes
@@ -29,6 +29,7 @@ from cloud_ingest.config import IngestConfig
 from cloud_ingest.errors import StoreUnavailable
 from cloud_ingest.series import SeriesWriter
 from cloud_ingest.state import FleetState
+from cloud_ingest.stream import Broadcaster
 from protocol import batch
 from protocol.errors import ProtocolError
 
@@ -156,6 +157,19 @@ def create_app(cfg: IngestConfig, writer: SeriesWriter, state: FleetState) -> Fa
                              "batch_id": b.batch_id})
 
     app.include_router(read_routes(state))
+    broadcaster = Broadcaster()
+    state.listeners.append(broadcaster.publish)
+    app.state.broadcaster = broadcaster
+
+    @app.get("/api/v1/stream", summary="Live stream of state changes (server-sent events)",
+             response_class=StreamingResponse,
+             responses={200: {"content": {"text/event-stream": {}},
+                              "description": "events `reading` and `status` "
+                                             "(docs/cloud_ingest.md#live-stream)"}})
+    async def stream() -> StreamingResponse:
+        """Each committed change as it happens; a comment line every 15 s keeps it open."""
+        return StreamingResponse(broadcaster.events(), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache"})
 
     @app.get("/api/v1/stats", summary="What the ingest endpoint handled")
     async def stats() -> dict[str, int]:

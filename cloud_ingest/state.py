@@ -13,7 +13,7 @@ sensor health, density and likely contamination (cloud_ingest/analytics.py).
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -57,6 +57,8 @@ class FleetState:
         self._tags: dict[str, tuple[str | None, str]] = {}
         self._tags_at = -1.0
         self._pruned_ms = 0
+        # Called with the change events of each committed batch (cloud_ingest/stream.py).
+        self.listeners: list[Callable[[list[dict[str, Any]]], None]] = []
 
     # -- writing --
 
@@ -74,6 +76,7 @@ class FleetState:
                 self._fold(conn, new, now_ms)
                 for e in events:
                     self._status(conn, e)
+            self._announce(new, events)
             if now_ms - self._pruned_ms >= HOUR_MS:  # keep the history bounded
                 self._pruned_ms = now_ms
                 self.prune(now_ms)
@@ -81,6 +84,24 @@ class FleetState:
         except SQLAlchemyError as e:
             raise StoreUnavailable(f"operational store write failed: {type(e).__name__}: "
                                    f"{str(e)[:200]}") from e
+
+    def _announce(self, new: list[Reading], events: Sequence[StatusEvent]) -> None:
+        if not self.listeners or not (new or events):
+            return
+        newest: dict[str, Reading] = {}
+        for r in new:
+            if r.bin_id not in newest or (r.ts_ms, r.seq) > (newest[r.bin_id].ts_ms,
+                                                             newest[r.bin_id].seq):
+                newest[r.bin_id] = r
+        out: list[dict[str, Any]] = [
+            {"type": "reading", "bin_id": r.bin_id, "ts_ms": r.ts_ms, "fill_pct": r.fill_pct,
+             "weight_kg": r.weight_kg, "battery_mv": r.battery_mv, "temp_c": r.temp_c,
+             "quality": r.quality, "flags": r.flags} for r in newest.values()]
+        out += [{"type": "status", "bin_id": e.bin_id, "status": e.status, "ts_ms": e.ts_ms,
+                 "config_version": e.config_version, "config_error": e.config_error}
+                for e in events]
+        for listener in self.listeners:
+            listener(out)
 
     def _take_readings(self, conn: Connection, readings: Sequence[Reading],
                        now_ms: int) -> list[Reading]:
