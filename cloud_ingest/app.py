@@ -105,7 +105,7 @@ def create_app(cfg: IngestConfig, writer: SeriesWriter, state: FleetState) -> Fa
 
     def authorized(request: Request) -> bool:
         if not hashes:
-            return True
+            return cfg.open_ingest
         header = request.headers.get("authorization", "")
         if not header.startswith("Bearer "):
             return False

@@ -13,7 +13,9 @@ Keys (env: BINFLEET_INGEST_<KEY>), with defaults:
     state_path = "state.sqlite3"    # operational store (SQLite) when state_url is empty
     state_url = ""                  # SQLAlchemy URL of the operational store, e.g.
                                     # postgresql+psycopg://user@host/binfleet
-    token_sha256 = []               # hex SHA-256 of each accepted gateway token; empty = open
+    token_sha256 = []               # hex SHA-256 of each accepted gateway token
+    open_ingest = false             # true: accept batches without a token (tests, a lab);
+                                    # with no tokens and this false, every batch gets 401
     max_body_bytes = 33554432       # decompressed batch size limit (413 beyond)
     retry_after_s = 5               # Retry-After sent with 503 when the store is down
 """
@@ -41,6 +43,7 @@ class IngestConfig:
     state_path: str = "state.sqlite3"
     state_url: str = ""
     token_sha256: tuple[str, ...] = ()
+    open_ingest: bool = False
     max_body_bytes: int = 32 * 1024 * 1024
     retry_after_s: int = 5
 

@@ -16,7 +16,7 @@ from cloud_ingest.series import SqliteSeriesWriter
 from cloud_ingest.state import FleetState
 
 _DIR = Path(tempfile.mkdtemp(prefix="binfleet-contract-"))
-APP = create_app(IngestConfig(), SqliteSeriesWriter(_DIR / "series.sqlite3"),
+APP = create_app(IngestConfig(open_ingest=True), SqliteSeriesWriter(_DIR / "series.sqlite3"),
                  FleetState(db.open_store(f"sqlite:///{_DIR / 'state.sqlite3'}")))
 # The live stream never ends by design; tests/cloud_ingest/test_stream.py covers it.
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP).exclude(path="/api/v1/stream")
@@ -31,3 +31,23 @@ def test_api_contract(case: schemathesis.Case) -> None:
     600 s in the future), so that check is left out for ingest alone."""
     excluded = [positive_data_acceptance] if case.operation.path == "/api/v1/ingest" else []
     case.call_and_validate(excluded_checks=excluded)
+
+
+def test_no_tokens_configured_refuses_every_batch(tmp_path: Path) -> None:
+    """Without gateway tokens, ingest is closed unless open_ingest says otherwise."""
+    import asyncio
+
+    import httpx
+
+    app = create_app(IngestConfig(), SqliteSeriesWriter(tmp_path / "s.sqlite3"),
+                     FleetState(db.open_store(f"sqlite:///{tmp_path / 'st.sqlite3'}")))
+
+    async def post() -> httpx.Response:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                     base_url="http://ingest") as client:
+            return await client.post("/api/v1/ingest",
+                                     content=b'{"batch_id":"x","gateway":"g","readings":[]}')
+
+    r = asyncio.run(post())
+    assert r.status_code == 401
+    assert r.json()["error"]["field"] == "authorization"
