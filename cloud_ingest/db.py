@@ -34,6 +34,8 @@ bins = sa.Table(
     sa.Column("capacity_l", sa.Float), sa.Column("capacity_kg", sa.Float),
     # How often the bin reports (radio wake-ups, not samples); offline after twice that.
     sa.Column("interval_s", sa.Integer, nullable=False),
+    # How often it samples: the readings an hour should bring (data completeness).
+    sa.Column("sample_s", sa.Integer, nullable=False, server_default="900"),
 )
 crews = sa.Table(
     "crews", metadata,
@@ -112,6 +114,15 @@ collections = sa.Table(
     sa.Column("fill_before", sa.Float), sa.Column("fill_after", sa.Float),
     sa.Column("partial", sa.Boolean, nullable=False),
     sa.UniqueConstraint("bin_id", "ts_ms", name="collections_bin_ts"),
+)
+
+# Each time a bin crossed full: what the forecast said FORECAST_HORIZON_H hours before.
+forecast_checks = sa.Table(
+    "forecast_checks", metadata,
+    sa.Column("bin_id", sa.String(32), primary_key=True),
+    sa.Column("crossed_ms", sa.BigInteger, primary_key=True),
+    sa.Column("predicted_ms", sa.BigInteger, nullable=False),
+    sa.Column("horizon_h", sa.Integer, nullable=False),
 )
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"

@@ -36,6 +36,10 @@ class BinState(BaseModel):
     full_at_ms: int | None = Field(None, description="forecast time of reaching 85 % full")
     full_at_earliest_ms: int | None = None
     full_at_latest_ms: int | None = None
+    forecast_checks: int = Field(0, description="times the bin crossed full with a forecast "
+                                               "made 24 h before (the last 5 count)")
+    forecast_error_h: float | None = Field(None, description="mean absolute error of those "
+                                                            "forecasts, hours")
     sensor_health: int = Field(description="0-100: share of the last day's readings "
                                            "without a sensor fault")
     sensor_faults: list[str]

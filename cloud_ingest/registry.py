@@ -6,7 +6,8 @@
 CSV columns per kind (header row required; empty cells are "not given"):
 
     sites: site_id, name, lat, lon
-    bins:  bin_id, site_id, material, lat, lon, depth_mm, capacity_l, capacity_kg, interval_s
+    bins:  bin_id, site_id, material, lat, lon, depth_mm, capacity_l, capacity_kg, interval_s,
+           sample_s
     crews: crew_id, name, push_target, shift_start, shift_end, lat, lon
 
 GeoJSON: a FeatureCollection whose Point geometries give lon/lat and whose properties
@@ -37,10 +38,11 @@ KINDS = ("sites", "bins", "crews")
 COLUMNS = {
     "sites": ("site_id", "name", "lat", "lon"),
     "bins": ("bin_id", "site_id", "material", "lat", "lon", "depth_mm", "capacity_l",
-             "capacity_kg", "interval_s"),
+             "capacity_kg", "interval_s", "sample_s"),
     "crews": ("crew_id", "name", "push_target", "shift_start", "shift_end", "lat", "lon"),
 }
-DEFAULT_INTERVAL_S = 4 * 3600
+DEFAULT_INTERVAL_S = 4 * 3600  # the firmware's heartbeat: it reports at least this often
+DEFAULT_SAMPLE_S = 900  # the firmware's default sampling interval
 
 
 class RegistryImportError(Exception):
@@ -104,13 +106,15 @@ def _bin(v: dict[str, Any]) -> dict[str, Any]:
     if material not in analytics.MATERIALS:
         raise ValueError(f"material: must be one of {', '.join(analytics.MATERIALS)}")
     interval = _number(v.get("interval_s"), "interval_s", 60, 7 * 86400, integer=True)
+    sample = _number(v.get("sample_s"), "sample_s", 60, 86400, integer=True)
     return {"bin_id": _text(v.get("bin_id"), "bin_id", True, ID_RE),
             "site_id": _text(v.get("site_id"), "site_id", False, TAG_RE),
             "material": material, **_coords(v),
             "depth_mm": _number(v.get("depth_mm"), "depth_mm", 100, 5000, integer=True),
             "capacity_l": _number(v.get("capacity_l"), "capacity_l", 1, 100_000),
             "capacity_kg": _number(v.get("capacity_kg"), "capacity_kg", 1, 100_000),
-            "interval_s": DEFAULT_INTERVAL_S if interval is None else interval}
+            "interval_s": DEFAULT_INTERVAL_S if interval is None else interval,
+            "sample_s": DEFAULT_SAMPLE_S if sample is None else sample}
 
 
 def _crew(v: dict[str, Any]) -> dict[str, Any]:

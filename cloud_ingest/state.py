@@ -29,6 +29,7 @@ from protocol.v1 import Reading
 DEFAULT_INTERVAL_S = 4 * 3600  # a bin not in the registry: the firmware's heartbeat
 OFFLINE_GRACE_MS = 5 * 60_000
 HISTORY_DAYS = 35
+FORECAST_HORIZON_H = 24  # how far ahead past forecasts are judged
 HOUR_MS = 3_600_000
 _READING_COLUMNS = ("bin_id", "seq", "ts_ms", "fill_pct", "weight_kg", "battery_mv", "temp_c",
                     "quality", "flags", "received_ms")
@@ -185,6 +186,9 @@ class FleetState:
             if acc is not None and r.ts_ms < acc.ts_ms:
                 self._late(conn, bin_id, r)  # arrived after newer readings
                 continue
+            if acc is not None and acc.fill_pct is not None and me.fill_pct is not None and \
+                    acc.fill_pct < analytics.FULL_PCT <= me.fill_pct:
+                self._check_forecast(conn, bin_id, me.ts_ms)
             if acc is not None:
                 e = analytics.emptying(acc, me)
                 if e is not None:
@@ -194,6 +198,23 @@ class FleetState:
                                   "fill_after": e.fill_after, "partial": e.partial})
             acc = me
         return acc
+
+    def _check_forecast(self, conn: Connection, bin_id: str, crossed_ms: int) -> None:
+        """The bin just crossed full: record what the forecast said FORECAST_HORIZON_H
+        hours earlier, from the readings it had then (since the emptying before)."""
+        then = crossed_ms - FORECAST_HORIZON_H * HOUR_MS
+        c, t = db.collections, db.readings
+        since = conn.execute(sa.select(sa.func.max(c.c.ts_ms)).where(
+            c.c.bin_id == bin_id, c.c.ts_ms <= then)).scalar() or 0
+        rows = conn.execute(sa.select(t).where(t.c.bin_id == bin_id, t.c.ts_ms >= since,
+                                               t.c.ts_ms <= then).order_by(t.c.ts_ms)).all()
+        fc = analytics.forecast([_point(r) for r in rows], then)
+        if fc is None or fc.full_at_ms is None:
+            return
+        ins = _insert(conn, db.forecast_checks).values(
+            bin_id=bin_id, crossed_ms=crossed_ms, predicted_ms=fc.full_at_ms,
+            horizon_h=FORECAST_HORIZON_H)
+        conn.execute(ins.on_conflict_do_nothing())
 
     def _rollups(self, conn: Connection, new: list[Reading]) -> None:
         """Upsert hourly rollups, pre-aggregated per (bin, hour)."""
@@ -343,6 +364,13 @@ class FleetState:
                             .order_by(t.c.ts_ms)).all()
         points = [_point(r) for r in rows]
         fc = analytics.forecast(points, now_ms)
+        checks = conn.execute(sa.select(db.forecast_checks).where(
+            db.forecast_checks.c.bin_id == bin_id).order_by(
+            db.forecast_checks.c.crossed_ms.desc()).limit(5)).all()
+        out["forecast_checks"] = len(checks)
+        out["forecast_error_h"] = round(sum(abs(r.predicted_ms - r.crossed_ms)
+                                            for r in checks) / len(checks) / HOUR_MS, 2) \
+            if checks else None
         out["fill_rate_pct_per_h"] = fc.rate_pct_per_h if fc else None
         out["full_at_ms"] = fc.full_at_ms if fc else None
         out["full_at_earliest_ms"] = fc.full_at_low_ms if fc else None
@@ -366,13 +394,14 @@ class FleetState:
     def rollups(self, bin_id: str, from_ms: int, to_ms: int) -> list[dict[str, Any]]:
         """Hourly rollups with data completeness (readings received / expected)."""
         with self.engine.connect() as conn:
-            reg = conn.execute(sa.select(db.bins.c.interval_s)
+            reg = conn.execute(sa.select(db.bins.c.sample_s)
                                .where(db.bins.c.bin_id == bin_id)).first()
             rows = conn.execute(sa.select(db.rollups).where(
                 db.rollups.c.bin_id == bin_id, db.rollups.c.hour_ms >= from_ms,
                 db.rollups.c.hour_ms < to_ms).order_by(db.rollups.c.hour_ms)).all()
-        # Samples per hour the firmware takes by default (every 15 minutes).
-        expected = 4 if reg is None else max(1, 3600 // max(1, min(reg[0], 3600)))
+        # Samples an hour should bring (the firmware's default: every 15 minutes). The
+        # adaptive policy samples more often near full, so completeness is capped at 1.
+        expected = max(1, 3600 // min(900 if reg is None else reg[0], 3600))
         return [{"hour_ms": r.hour_ms, "fill_max": r.fill_max, "fill_last": r.fill_last,
                  "weight_last": r.weight_last, "readings": r.readings, "expected": expected,
                  "completeness": round(min(1.0, r.readings / expected), 3)} for r in rows]

@@ -1,8 +1,10 @@
 """The operational store's first schema.
 
 State files written before migrations existed already hold bin_state and bin_status
-(created by hand then): those are kept, and bin_status gains the config columns if it
-lacks them.
+(created by hand then): those are kept, and gain the columns they lack.
+
+Later schema changes go into new migrations; this one must then keep creating the
+tables as they were at 0001 (copy their definitions here before changing db.py).
 """
 
 import sqlalchemy as sa
@@ -22,8 +24,10 @@ def upgrade() -> None:
     for table in db.metadata.sorted_tables:
         if table.name not in existing:
             table.create(bind)
-    if "bin_status" in existing:
-        have = {c["name"] for c in inspector.get_columns("bin_status")}
-        for name, kind in (("config_version", sa.Integer()), ("config_error", sa.String(200))):
-            if name not in have:
-                op.add_column("bin_status", sa.Column(name, kind))
+    for name in ("bin_state", "bin_status"):
+        if name not in existing:
+            continue
+        have = {c["name"] for c in inspector.get_columns(name)}
+        for column in db.metadata.tables[name].columns:
+            if column.name not in have:  # all added columns are nullable
+                op.add_column(name, sa.Column(column.name, column.type))
