@@ -125,6 +125,13 @@ forecast_checks = sa.Table(
     sa.Column("horizon_h", sa.Integer, nullable=False),
 )
 
+# A cut network can leave a PostgreSQL backend "idle in transaction", holding the locks
+# of a batch whose client is gone, until TCP notices (hours). These session settings
+# bound the damage: a statement waits at most 5 s for a lock (the batch gets 503 and
+# is retried), any statement 30 s, and such a backend is ended after 30 s.
+PG_SESSION_OPTIONS = ("-c lock_timeout=5000 -c statement_timeout=30000 "
+                      "-c idle_in_transaction_session_timeout=30000")
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -156,6 +163,7 @@ def open_store(url: str) -> Engine:
         engine = sa.create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
-        engine = sa.create_engine(url, pool_pre_ping=True)
+        engine = sa.create_engine(url, pool_pre_ping=True,
+                                  connect_args={"options": PG_SESSION_OPTIONS})
     upgrade(engine)
     return engine
