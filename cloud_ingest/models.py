@@ -32,6 +32,8 @@ class BinState(BaseModel):
     config_error: str | None = None
     online: bool = Field(description="reported within twice its interval plus 5 minutes")
     date_last_emptying_ms: int | None = None
+    empty_baseline_kg: float | None = Field(None, description="weight left by the last full "
+                                                             "emptying: the learned empty weight")
     fill_rate_pct_per_h: float | None = None
     full_at_ms: int | None = Field(None, description="forecast time of reaching 85 % full")
     full_at_earliest_ms: int | None = None

@@ -325,10 +325,18 @@ class FleetState:
             last_empty = dict(conn.execute(
                 sa.select(db.collections.c.bin_id, sa.func.max(db.collections.c.ts_ms))
                 .group_by(db.collections.c.bin_id)).all())
+            c = db.collections
+            full_ts = (sa.select(c.c.bin_id, sa.func.max(c.c.ts_ms).label("ts"))
+                       .where(c.c.partial.is_(False)).group_by(c.c.bin_id).subquery())
+            baseline = dict(conn.execute(
+                sa.select(c.c.bin_id, c.c.weight_after).join(
+                    full_ts, (full_ts.c.bin_id == c.c.bin_id) & (full_ts.c.ts == c.c.ts_ms))
+            ).all())
             ids = sorted(set(reg) | set(st) | set(status))
             return [self._live(conn, i, {"reg": reg.get(i), "st": st.get(i),
                                          "status": status.get(i),
-                                         "last_empty_ms": last_empty.get(i)}, now_ms)
+                                         "last_empty_ms": last_empty.get(i),
+                                         "baseline_kg": baseline.get(i)}, now_ms)
                     for i in ids]
 
     def bin(self, bin_id: str, now_ms: int | None = None) -> dict[str, Any] | None:
@@ -358,6 +366,8 @@ class FleetState:
             online = False  # the broker published its will after the last reading
         out["online"] = online
         out["date_last_emptying_ms"] = last_empty_ms
+        # What a full emptying left on the scale: the bin's empty weight as learned now.
+        out["empty_baseline_kg"] = known["baseline_kg"]
         t = db.readings
         since = max(last_empty_ms or 0, now_ms - 14 * 86_400_000)
         rows = conn.execute(sa.select(t).where(t.c.bin_id == bin_id, t.c.ts_ms >= since)

@@ -157,6 +157,7 @@ def test_collections_add_up_and_replays_change_nothing(store: Engine, tmp_path: 
     got = state.collections()
     assert len(got) == 6
     assert [c["partial"] for c in got if c["bin_id"] == "bin-p"] == [False, True, False]
+    assert state.bin("bin-p", t)["empty_baseline_kg"] == 0.0  # type: ignore[index]
     for bin_id, kg in removed.items():
         assert sum(c["kg_removed"] for c in got if c["bin_id"] == bin_id) == pytest.approx(
             kg, abs=0.01)

@@ -120,3 +120,33 @@ def test_store_down_gives_503_then_recovers(ingest: Ingest, victoria: VictoriaMe
     resp = post(ingest, body)
     assert resp.status_code == 200
     assert len(points_at_least(victoria, 10)) == 10
+
+
+def test_registered_bins_carry_site_and_material_tags(tmp_path: Path,
+                                                      victoria: VictoriaMetrics) -> None:
+    """A bin imported into the registry is written with its site and material as tags;
+    an unregistered one with bin and fw only."""
+    import subprocess
+    import sys
+
+    svc = Ingest(tmp_path / "ingest", influx_url=victoria.url)
+    (tmp_path / "sites.csv").write_text("site_id,name\nnorth,North depot\n")
+    (tmp_path / "bins.csv").write_text("bin_id,site_id,material\nbin-r,north,glass\n")
+    for kind in ("sites", "bins"):
+        subprocess.run([sys.executable, "-m", "binfleet.cli", "fleet", "import",
+                        str(tmp_path / f"{kind}.csv"), "--kind", kind, "--config",
+                        str(svc.config)], check=True, capture_output=True, timeout=60)
+    svc.start()
+    try:
+        now = int(time.time() * 1000)
+        assert post(svc, batch.encode("gw-1", [reading("bin-r", 1, now),
+                                               reading("bin-u", 1, now)])).status_code == 200
+        points_at_least(victoria, 2)
+        labels = {str(s["metric"]["bin"]): s["metric"]  # type: ignore[index]
+                  for s in victoria.export('{__name__="bin_reading_fill_pct"}')}
+        assert labels["bin-r"] == {"__name__": "bin_reading_fill_pct", "bin": "bin-r",
+                                   "fw": "0.1.0", "material": "glass", "site": "north"}
+        assert labels["bin-u"] == {"__name__": "bin_reading_fill_pct", "bin": "bin-u",
+                                   "fw": "0.1.0"}
+    finally:
+        svc.stop()
