@@ -17,8 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from sqlalchemy.engine import Engine
+
 from binfleet.broker import EmbeddedBroker
 from binfleet.ports import free_port
+from cloud_ingest import registry
 from cloud_ingest.config import IngestConfig
 from cloud_ingest.server import IngestServer
 from gateway.config import GatewayConfig
@@ -29,6 +32,23 @@ from hardware.sim import SimFleet
 DRAIN_S = 15.0
 # Seconds between progress lines.
 PROGRESS_S = 5.0
+
+
+def _register_demo_fleet(engine: Engine, bins: int) -> None:
+    """Two sites and the simulated bins in the registry, placed around a town centre,
+    so the fleet state and the NGSI-LD export show sites, materials and locations."""
+    materials = ("paper", "glass", "plastic", "mixed")
+    sites = [{"site_id": "north", "name": "North depot", "lat": 52.40, "lon": 4.89},
+             {"site_id": "south", "name": "South square", "lat": 52.35, "lon": 4.90}]
+    rows = [{"bin_id": f"bin-{i:04d}", "site_id": sites[i % 2]["site_id"],
+             "material": materials[i % len(materials)],
+             "lat": round(52.35 + 0.05 * ((i * 37) % 100) / 100, 5),
+             "lon": round(4.85 + 0.08 * ((i * 61) % 100) / 100, 5), "depth_mm": 1000,
+             "capacity_l": 1100.0, "capacity_kg": 150.0, "interval_s": 60, "sample_s": 60}
+            for i in range(1, bins + 1)]
+    registry.import_rows(engine, "sites", sites)
+    registry.import_rows(engine, "bins", rows)
+    _say(f"registry:     2 sites, {bins} bins (binfleet fleet import for your own)")
 
 
 @dataclass(frozen=True)
@@ -77,6 +97,7 @@ class Demo:
         )
         self.ingest = IngestServer(icfg)
         self.ingest.start()
+        _register_demo_fleet(self.ingest.state.engine, opts.bins)
         base = f"http://127.0.0.1:{icfg.port}"
         _say(f"cloud_ingest: {base}  (live state {base}/api/v1/bins, API docs {base}/docs)")
         _say(f"series store: {self.ingest.writer.description}")
