@@ -6,7 +6,9 @@ Only readings the firmware accepted (quality 4) count for fill trends and emptyi
 its own checks (covered, stuck, noisy) already marked the rest.
 """
 
+import itertools
 import math
+import time
 from dataclasses import dataclass
 
 ACCEPTED = 4
@@ -107,11 +109,70 @@ def _fit(xs: list[float], ys: list[float]) -> tuple[float, float, float] | None:
     return a, b, se
 
 
-def forecast(points: list[Point], now_ms: int) -> Forecast | None:
+HOUR_MS = 3_600_000
+DAY_MS = 24 * HOUR_MS
+RHYTHM_MIN_DAYS = 14  # history needed before a weekly rhythm is believed
+RHYTHM_MIN_HOURS = 6  # hours of observed filling needed on every weekday
+HORIZON_H = 60 * 24  # how far ahead a forecast looks
+
+
+def _weekday(ts_ms: int) -> int:
+    return time.gmtime(ts_ms / 1000).tm_wday  # Monday 0, UTC
+
+
+def weekly_factors(history: list[Point]) -> list[float] | None:
+    """How fast the bin fills on each weekday (Monday first, UTC) relative to its
+    average day, from consecutive accepted readings; None with less than 14 days of
+    history or a weekday barely observed. Falls in fill (emptyings) are left out."""
+    use = [p for p in history if p.quality == ACCEPTED and p.fill_pct is not None]
+    if len(use) < 2 or use[-1].ts_ms - use[0].ts_ms < RHYTHM_MIN_DAYS * DAY_MS:
+        return None
+    rise = [0.0] * 7
+    hours = [0.0] * 7
+    for a, b in itertools.pairwise(use):
+        dt_h = (b.ts_ms - a.ts_ms) / HOUR_MS
+        change = float(b.fill_pct) - float(a.fill_pct)  # type: ignore[arg-type]
+        if not 0 < dt_h <= 6 or change < -1.0:
+            continue
+        d = _weekday((a.ts_ms + b.ts_ms) // 2)
+        rise[d] += max(0.0, change)
+        hours[d] += dt_h
+    if min(hours) < RHYTHM_MIN_HOURS:
+        return None
+    rates = [rise[d] / hours[d] for d in range(7)]
+    mean = sum(rates) / 7
+    if mean <= 0:
+        return None
+    return [round(r / mean, 4) for r in rates]
+
+
+def _hours_to_full(current: float, rate: float, start_ms: int,
+                   factors: list[float] | None) -> float | None:
+    """Hours until FULL_PCT at `rate` (scaled by the weekday factors, hour by hour)."""
+    if rate <= 1e-6:
+        return None
+    if current >= FULL_PCT:
+        return 0.0
+    if factors is None:
+        return (FULL_PCT - current) / rate
+    fill = current
+    for h in range(HORIZON_H):
+        step = rate * factors[_weekday(start_ms + h * HOUR_MS)]
+        if fill + step >= FULL_PCT:
+            return h + (FULL_PCT - fill) / step
+        fill += step
+    return None
+
+
+def forecast(points: list[Point], now_ms: int,
+             factors: list[float] | None = None) -> Forecast | None:
     """Fit fill against time over accepted readings since the last emptying.
 
     The bound on time-to-full comes from the rate's 95 % interval (2 standard errors):
-    a bin that fills steadily gets a narrow window, an erratic one a wide one.
+    a bin that fills steadily gets a narrow window, an erratic one a wide one. With
+    weekday factors (weekly_factors), the fitted rate is taken as the average of the
+    weekdays it was measured over, and the forecast steps through the coming days at
+    each weekday's own rate: a bin by an office fills on weekdays, not at weekends.
     """
     use = [p for p in points if p.quality == ACCEPTED and p.fill_pct is not None]
     if len(use) < 3:
@@ -122,15 +183,22 @@ def forecast(points: list[Point], now_ms: int) -> Forecast | None:
     fit = _fit(xs, ys)
     if fit is None:
         return None
-    a, rate, se = fit
-    now_h = (now_ms - t0) / 3_600_000
-    current = a + rate * now_h
+    _a, rate, se = fit
+    # The level now: the newest reading, carried forward at the fitted rate. (The line's
+    # own value lags when the rate changed inside the window, e.g. over a weekend.)
+    current = ys[-1] + rate * (now_ms - use[-1].ts_ms) / 3_600_000
+    scale = 1.0
+    if factors is not None:
+        # The fit window's average weekday factor, hour by hour.
+        span = range(use[0].ts_ms, max(use[-1].ts_ms, use[0].ts_ms + 1), HOUR_MS)
+        window = [factors[_weekday(t)] for t in span]
+        scale = sum(window) / len(window)
+        if scale <= 0:
+            factors, scale = None, 1.0
 
     def eta(r: float) -> int | None:
-        if r <= 1e-6:
-            return None
-        hours = max(0.0, (FULL_PCT - current) / r)
-        return now_ms + int(hours * 3_600_000)
+        hours = _hours_to_full(current, r / scale, now_ms, factors)
+        return None if hours is None else now_ms + int(hours * 3_600_000)
 
     return Forecast(round(rate, 4), eta(rate), eta(rate + 2 * se), eta(rate - 2 * se),
                     len(use))

@@ -62,6 +62,8 @@ bin_state = sa.Table(
     # The newest accepted reading with a weight: the "before" of the next emptying.
     sa.Column("acc_ts_ms", sa.BigInteger), sa.Column("acc_fill_pct", sa.Float),
     sa.Column("acc_weight_kg", sa.Float),
+    # Fill-rate factor per weekday (JSON list of 7), learned at each emptying.
+    sa.Column("weekly_factors", sa.String(200)),
 )
 bin_status = sa.Table(
     "bin_status", metadata,

@@ -34,6 +34,10 @@ class BinState(BaseModel):
     date_last_emptying_ms: int | None = None
     empty_baseline_kg: float | None = Field(None, description="weight left by the last full "
                                                              "emptying: the learned empty weight")
+    weekly_factors: list[float] | None = Field(None, description="fill rate per weekday "
+                                                                 "(Monday first, UTC) over the "
+                                                                 "bin's average; null until 14 "
+                                                                 "days of history")
     fill_rate_pct_per_h: float | None = None
     full_at_ms: int | None = Field(None, description="forecast time of reaching 85 % full")
     full_at_earliest_ms: int | None = None

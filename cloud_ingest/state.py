@@ -11,6 +11,7 @@ online/offline against each bin's own reporting interval, fill forecast, battery
 sensor health, density and likely contamination (cloud_ingest/analytics.py).
 """
 
+import json
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -167,7 +168,7 @@ class FleetState:
         if inserts:
             conn.execute(t.insert(), inserts)
         if updates:
-            cols = [c.name for c in t.columns if c.name != "bin_id"]
+            cols = [k for k in updates[0] if k != "b_id"]
             conn.execute(t.update().where(t.c.bin_id == sa.bindparam("b_id"))
                          .values({c: sa.bindparam(c) for c in cols}), updates)
         if found:
@@ -192,12 +193,23 @@ class FleetState:
             if acc is not None:
                 e = analytics.emptying(acc, me)
                 if e is not None:
+                    self._learn_rhythm(conn, bin_id, e.ts_ms)
                     found.append({"bin_id": bin_id, "ts_ms": e.ts_ms, "kg_removed": e.kg_removed,
                                   "weight_before": e.weight_before,
                                   "weight_after": e.weight_after, "fill_before": e.fill_before,
                                   "fill_after": e.fill_after, "partial": e.partial})
             acc = me
         return acc
+
+    def _learn_rhythm(self, conn: Connection, bin_id: str, at_ms: int) -> None:
+        """At an emptying, learn the bin's weekday filling rhythm from its history."""
+        t = db.readings
+        rows = conn.execute(sa.select(t).where(
+            t.c.bin_id == bin_id, t.c.ts_ms >= at_ms - HISTORY_DAYS * 86_400_000,
+            t.c.ts_ms < at_ms).order_by(t.c.ts_ms)).all()
+        factors = analytics.weekly_factors([_point(r) for r in rows])
+        conn.execute(db.bin_state.update().where(db.bin_state.c.bin_id == bin_id).values(
+            weekly_factors=None if factors is None else json.dumps(factors)))
 
     def _check_forecast(self, conn: Connection, bin_id: str, crossed_ms: int) -> None:
         """The bin just crossed full: record what the forecast said FORECAST_HORIZON_H
@@ -373,7 +385,9 @@ class FleetState:
         rows = conn.execute(sa.select(t).where(t.c.bin_id == bin_id, t.c.ts_ms >= since)
                             .order_by(t.c.ts_ms)).all()
         points = [_point(r) for r in rows]
-        fc = analytics.forecast(points, now_ms)
+        factors = json.loads(st["weekly_factors"]) if st and st.get("weekly_factors") else None
+        out["weekly_factors"] = factors
+        fc = analytics.forecast(points, now_ms, factors)
         checks = conn.execute(sa.select(db.forecast_checks).where(
             db.forecast_checks.c.bin_id == bin_id).order_by(
             db.forecast_checks.c.crossed_ms.desc()).limit(5)).all()

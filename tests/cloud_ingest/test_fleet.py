@@ -7,12 +7,13 @@ import io
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
 
-from cloud_ingest import ngsi, registry, reports
+from cloud_ingest import analytics, ngsi, registry, reports
 from cloud_ingest.state import FleetState
 from firmware.core import payload, reading
 from firmware.core.sampling import History, make_sampled_reading
@@ -325,3 +326,49 @@ def test_state_file_from_before_migrations_is_upgraded(tmp_path: Path) -> None:
     b.seq = 5
     state.apply([b.reading(T0 + HOUR, 0.5, 25.0)], T0 + HOUR, (), "after")
     assert state.bin("bin-o", T0 + HOUR)["readings"] == 6  # type: ignore[index]
+
+
+def test_weekday_rhythm_moves_the_forecast(store: Engine, tmp_path: Path) -> None:
+    """A bin by an office: 2 points an hour on weekdays, 0.25 at weekends, emptied on a
+    morning round when 40 % or more. After three weeks the rhythm is learned at an
+    emptying; on a Friday afternoon the forecast runs through the slow weekend to Monday
+    evening, within 2 hours of the truth, where the straight line from Friday's readings
+    says Saturday night, more than a day early."""
+    register(store, tmp_path, [bin_row("bin-o")])
+    state = FleetState(store)
+    b = Bin("bin-o")
+
+    def rate(ts: int) -> float:  # fill points per hour
+        return 2.0 if time.gmtime(ts / 1000).tm_wday < 5 else 0.25
+
+    fill, ts, rs = 5.0, T0, []  # T0 is a Monday
+    end = T0 + (3 * 7 + 4) * 24 * HOUR + 16 * HOUR  # Friday of week 4, 16:00
+    while ts <= end:
+        if time.gmtime(ts / 1000).tm_hour == 8 and fill >= 40:  # the morning round
+            fill = 5.0
+        rs.append(b.reading(ts, fill / 100, round(fill / 100 * 99, 2)))
+        fill += rate(ts)
+        ts += HOUR
+    for i in range(0, len(rs), 50):
+        state.apply(rs[i:i + 50], ts, (), f"o{i}")
+    now = rs[-1].ts_ms
+    live = state.bin("bin-o", now)
+    assert live is not None
+    factors = live["weekly_factors"]
+    assert factors is not None
+    # 2 and 0.25 points an hour against an average day of 10.5 / 7 = 1.5.
+    assert all(f == pytest.approx(2 / 1.5, abs=0.05) for f in factors[:5])
+    assert all(f == pytest.approx(0.25 / 1.5, abs=0.05) for f in factors[5:])
+    truth, f, t = None, rs[-1].fill_pct, now
+    while truth is None:
+        if f + rate(t) >= 85:
+            truth = t + int((85 - f) / rate(t) * HOUR)
+        f += rate(t)
+        t += HOUR
+    assert abs(live["full_at_ms"] - truth) <= 2 * HOUR
+    emptied = state.collections(bin_id="bin-o")[-1]["ts_ms"]
+    line = analytics.forecast([analytics.Point(r.ts_ms, r.fill_pct, r.weight_kg, r.quality,
+                                               r.flags) for r in rs if r.ts_ms >= emptied], now)
+    assert line is not None
+    assert line.full_at_ms is not None
+    assert truth - line.full_at_ms > 24 * HOUR
