@@ -29,7 +29,14 @@ from firmware.core.policy import Policy, PolicyConfig
 from firmware.core.remote import RemoteConfig
 from firmware.core.sampling import History, make_sampled_reading
 from firmware.core.seq import SeqCounter
-from firmware.net.mqtt import MQTTClient, MQTTError
+
+try:
+    from typing import TYPE_CHECKING
+except ImportError:  # MicroPython has no typing module
+    TYPE_CHECKING = False  # type: ignore[misc, unused-ignore]
+
+if TYPE_CHECKING:
+    from firmware.net.mqtt import MQTTClient
 
 
 class NetConfig:
@@ -106,6 +113,9 @@ class Node:
                 self.net_down()  # type: ignore[operator]
 
     def _publish_queue(self) -> bool:
+        # Imported on sending wakes only: most wakes sample and sleep, and heap is scarce.
+        from firmware.net.mqtt import MQTTClient, MQTTError
+
         client = MQTTClient(self.cfg.bin_id, self.net.host, self.net.port,
                             timeout_s=self.net.timeout_s)
         try:
@@ -127,7 +137,7 @@ class Node:
             client.close()
             return False
 
-    def _take_config(self, client: MQTTClient) -> None:
+    def _take_config(self, client: "MQTTClient") -> None:
         """Apply a retained config that came in, and report the outcome."""
         remote = self.remote
         if remote is None:

@@ -207,12 +207,18 @@ class Esp32:
             last = time.ticks_ms()
 
     def sleep(self, seconds: int) -> None:
-        """Sensors off, the lid switch armed, deep sleep; the wake is a fresh boot."""
+        """Sensors off, the lid switch armed, deep sleep; the wake is a fresh boot.
+
+        The reed switch is closed (pin low) while the lid is shut. The wake is armed for
+        the opposite of the lid's state now: opening a shut lid wakes the board, and a
+        lid left open wakes it when it closes, instead of waking it again at once.
+        """
         self.hw.off()
+        level = esp32.WAKEUP_ANY_HIGH if self.lid.value() == 0 else esp32.WAKEUP_ALL_LOW
         if self.gpio_wake:
-            esp32.wake_on_gpio((self.lid,), esp32.WAKEUP_ALL_LOW)
+            esp32.wake_on_gpio((self.lid,), level)
         else:
-            esp32.wake_on_ext0(self.lid, esp32.WAKEUP_ALL_LOW)
+            esp32.wake_on_ext0(self.lid, level)
         machine.deepsleep(seconds * 1000)
 
 
