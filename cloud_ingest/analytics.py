@@ -236,6 +236,24 @@ def sensor_health(points: list[Point]) -> tuple[int, list[str]]:
     return round(100 * (1 - len(faulty) / len(points))), seen
 
 
+NOISE_RISE_MM_PER_DAY = 2.0
+NOISE_MIN_MM = 10
+
+
+def noise_rising(samples: list[tuple[int, int]]) -> bool:
+    """True if the spread of the distance samples grows (a dirty or failing sensor):
+    over at least two days, rising 2 mm a day or more, and 10 mm or more now."""
+    if len(samples) < 6 or samples[-1][0] - samples[0][0] < 2 * DAY_MS:
+        return False
+    t0 = samples[0][0]
+    fit = _fit([(t - t0) / DAY_MS for t, _ in samples], [float(s) for _, s in samples])
+    if fit is None:
+        return False
+    a, slope, _se = fit
+    now = a + slope * (samples[-1][0] - t0) / DAY_MS
+    return slope >= NOISE_RISE_MM_PER_DAY and now >= NOISE_MIN_MM
+
+
 def density(material: str, weight_kg: float | None, fill_pct: float | None,
             capacity_l: float | None) -> tuple[float | None, bool]:
     """(kg per litre, likely contamination): a density outside the material's norm.

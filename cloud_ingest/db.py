@@ -30,6 +30,7 @@ bins = sa.Table(
     sa.Column("site_id", sa.String(64), sa.ForeignKey("sites.site_id")),
     sa.Column("material", sa.String(32), nullable=False),
     sa.Column("lat", sa.Float), sa.Column("lon", sa.Float),
+    sa.Column("shape", sa.String(16)),  # rectangular, cylindrical or tapered
     sa.Column("depth_mm", sa.Integer),
     sa.Column("capacity_l", sa.Float), sa.Column("capacity_kg", sa.Float),
     # How often the bin reports (radio wake-ups, not samples); offline after twice that.
@@ -84,6 +85,7 @@ readings = sa.Table(
     sa.Column("battery_mv", sa.Integer), sa.Column("temp_c", sa.Float),
     sa.Column("quality", sa.Integer, nullable=False),
     sa.Column("flags", sa.Integer, nullable=False),
+    sa.Column("spread_mm", sa.Integer),  # spread of the wake's distance samples
     sa.Column("received_ms", sa.BigInteger, nullable=False),
     # No index on (bin_id, ts_ms): per-bin scans use the primary key's bin_id prefix
     # (a bin holds a few thousand rows), and every index slows the backlog drain.

@@ -49,6 +49,8 @@ class BinState(BaseModel):
     sensor_health: int = Field(description="0-100: share of the last day's readings "
                                            "without a sensor fault")
     sensor_faults: list[str]
+    noise_rising: bool = Field(False, description="the spread of distance samples grew over "
+                                                  "the last week")
     blocked: bool = Field(description="the newest reading was flagged covered")
     battery_days: float | None = None
     density_kg_per_l: float | None = None

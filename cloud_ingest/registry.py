@@ -6,8 +6,8 @@
 CSV columns per kind (header row required; empty cells are "not given"):
 
     sites: site_id, name, lat, lon
-    bins:  bin_id, site_id, material, lat, lon, depth_mm, capacity_l, capacity_kg, interval_s,
-           sample_s
+    bins:  bin_id, site_id, material, lat, lon, shape, depth_mm, capacity_l, capacity_kg,
+           interval_s, sample_s
     crews: crew_id, name, push_target, shift_start, shift_end, lat, lon
 
 GeoJSON: a FeatureCollection whose Point geometries give lon/lat and whose properties
@@ -37,7 +37,7 @@ HHMM_RE = re.compile(r"([01]\d|2[0-3]):[0-5]\d")
 KINDS = ("sites", "bins", "crews")
 COLUMNS = {
     "sites": ("site_id", "name", "lat", "lon"),
-    "bins": ("bin_id", "site_id", "material", "lat", "lon", "depth_mm", "capacity_l",
+    "bins": ("bin_id", "site_id", "material", "lat", "lon", "shape", "depth_mm", "capacity_l",
              "capacity_kg", "interval_s", "sample_s"),
     "crews": ("crew_id", "name", "push_target", "shift_start", "shift_end", "lat", "lon"),
 }
@@ -109,12 +109,22 @@ def _bin(v: dict[str, Any]) -> dict[str, Any]:
     sample = _number(v.get("sample_s"), "sample_s", 60, 86400, integer=True)
     return {"bin_id": _text(v.get("bin_id"), "bin_id", True, ID_RE),
             "site_id": _text(v.get("site_id"), "site_id", False, TAG_RE),
-            "material": material, **_coords(v),
+            "material": material, **_coords(v), "shape": _shape(v.get("shape")),
             "depth_mm": _number(v.get("depth_mm"), "depth_mm", 100, 5000, integer=True),
             "capacity_l": _number(v.get("capacity_l"), "capacity_l", 1, 100_000),
             "capacity_kg": _number(v.get("capacity_kg"), "capacity_kg", 1, 100_000),
             "interval_s": DEFAULT_INTERVAL_S if interval is None else interval,
             "sample_s": DEFAULT_SAMPLE_S if sample is None else sample}
+
+
+SHAPES = ("rectangular", "cylindrical", "tapered")
+
+
+def _shape(v: Any) -> str | None:
+    shape = _text(v, "shape", False)
+    if shape is not None and shape not in SHAPES:
+        raise ValueError(f"shape: must be one of {', '.join(SHAPES)}")
+    return shape
 
 
 def _crew(v: dict[str, Any]) -> dict[str, Any]:

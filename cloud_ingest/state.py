@@ -33,8 +33,8 @@ HISTORY_DAYS = 35
 FORECAST_HORIZON_H = 24  # how far ahead past forecasts are judged
 HOUR_MS = 3_600_000
 _READING_COLUMNS = ("bin_id", "seq", "ts_ms", "fill_pct", "weight_kg", "battery_mv", "temp_c",
-                    "quality", "flags", "received_ms")
-_CHUNK = 500  # rows per INSERT: 5,000 parameters, well under SQLite's limit
+                    "quality", "flags", "spread_mm", "received_ms")
+_CHUNK = 500  # rows per INSERT: 5,500 parameters, well under SQLite's limit
 
 
 def _insert(conn: Connection, table: sa.Table) -> Any:
@@ -125,7 +125,7 @@ class FleetState:
             params: list[Any] = []
             for r in chunk:
                 params += (r.bin_id, r.seq, r.ts_ms, r.fill_pct, r.weight_kg, r.battery_mv,
-                           r.temp_c, r.quality, r.flags, now_ms)
+                           r.temp_c, r.quality, r.flags, r.spread_mm, now_ms)
             sql = head + ",".join([row_sql] * len(chunk)) + tail
             taken.update((b, s) for b, s in conn.exec_driver_sql(sql, tuple(params)))
         return [r for key, r in unique.items() if key in taken]
@@ -401,6 +401,12 @@ class FleetState:
         out["full_at_latest_ms"] = fc.full_at_high_ms if fc else None
         recent = [p for p in points if p.ts_ms >= now_ms - 86_400_000] or points[-20:]
         out["sensor_health"], out["sensor_faults"] = analytics.sensor_health(recent)
+        week = conn.execute(sa.select(t.c.ts_ms, t.c.spread_mm).where(
+            t.c.bin_id == bin_id, t.c.spread_mm.is_not(None),
+            t.c.ts_ms >= now_ms - 7 * 86_400_000).order_by(t.c.ts_ms)).all()
+        out["noise_rising"] = analytics.noise_rising([(a, b) for a, b in week])
+        if out["noise_rising"] and "rising_noise" not in out["sensor_faults"]:
+            out["sensor_faults"].append("rising_noise")
         out["blocked"] = bool(st and st["flags"] & analytics.FLAG_COVERED)
         batt = conn.execute(sa.select(t.c.ts_ms, t.c.battery_mv).where(
             t.c.bin_id == bin_id, t.c.battery_mv.is_not(None),

@@ -74,8 +74,8 @@ def bin_row(bin_id: str, site: str = "north", material: str = "paper",
             interval_s: int = 3600) -> dict[str, object]:
     """A registry row for a 1,100 litre bin."""
     return {"bin_id": bin_id, "site_id": site, "material": material, "lat": 52.1,
-            "lon": 5.1, "depth_mm": DEPTH, "capacity_l": 1100, "capacity_kg": 150,
-            "interval_s": interval_s}
+            "lon": 5.1, "shape": "rectangular", "depth_mm": DEPTH, "capacity_l": 1100,
+            "capacity_kg": 150, "interval_s": interval_s}
 
 
 def test_import_reports_every_bad_row_and_imports_nothing(store: Engine, tmp_path: Path) -> None:
@@ -86,6 +86,7 @@ def test_import_reports_every_bad_row_and_imports_nothing(store: Engine, tmp_pat
         {**bin_row("bin-c"), "material": "lava"},
         {**bin_row("bin-e"), "lat": 91},
         {**bin_row("bin-d"), "interval_s": "often"},
+        {**bin_row("bin-f"), "shape": "round"},
         bin_row("bin-b"),
     ])
     with pytest.raises(registry.RegistryImportError) as e:
@@ -95,7 +96,8 @@ def test_import_reports_every_bad_row_and_imports_nothing(store: Engine, tmp_pat
         "plastic, textile",
         "row 3: lat: must be within -90..90",
         "row 4: interval_s: must be a number",
-        "row 5: bin_id: bin-b appears twice in the file",
+        "row 5: shape: must be one of rectangular, cylindrical, tapered",
+        "row 6: bin_id: bin-b appears twice in the file",
     ]
     assert [b["bin_id"] for b in registry.list_rows(store, "bins")] == ["bin-a"]
     orphan = write_csv(tmp_path / "orphan.csv", [bin_row("bin-x", site="west")])
@@ -372,3 +374,22 @@ def test_weekday_rhythm_moves_the_forecast(store: Engine, tmp_path: Path) -> Non
     assert line is not None
     assert line.full_at_ms is not None
     assert truth - line.full_at_ms > 24 * HOUR
+
+
+def test_rising_noise_is_a_sensor_fault(store: Engine, tmp_path: Path) -> None:
+    """Samples spreading wider day by day (a dirty transducer) show as rising noise."""
+    register(store, tmp_path, [bin_row("bin-z"), bin_row("bin-q")])
+    state = FleetState(store)
+    now = T0 + 4 * 24 * HOUR
+    rs = []
+    for name, grow in (("bin-z", 4), ("bin-q", 0)):
+        b = Bin(name)
+        for h in range(0, 4 * 24, 3):
+            r = b.reading(T0 + h * HOUR, 0.3, 29.7)
+            spread = 3 + grow * h // 24  # mm: 4 more a day for bin-z
+            rs.append(v1.validate({**r.to_wire(), "spread_mm": spread}, name, now))
+    state.apply(rs, now, (), "z")
+    live = {x["bin_id"]: x for x in state.bins(now)}
+    assert live["bin-z"]["noise_rising"] is True
+    assert "rising_noise" in live["bin-z"]["sensor_faults"]
+    assert live["bin-q"]["noise_rising"] is False
