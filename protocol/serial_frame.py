@@ -1,6 +1,7 @@
 """Decode the serial frame (firmware/core/frame.py is the reference encoder)."""
 
 from firmware.core import frame as fw_frame
+from firmware.core.crc import crc16
 from protocol.errors import ProtocolError
 
 MAX_LINE = fw_frame.MAX_LINE
@@ -21,6 +22,6 @@ def decode(line: bytes) -> bytes:
         crc = int(crc_text, 16)
     except ValueError:
         raise ProtocolError("frame", "CRC is not hex", crc_text) from None
-    if fw_frame.crc16(payload) != crc:
+    if crc16(payload) != crc:
         raise ProtocolError("frame", "CRC mismatch")
     return payload

@@ -22,8 +22,8 @@ counts them in `dropped`, which the device reports, never silently.
 
 import os
 
+from firmware.core.crc import crc16
 from firmware.core.flashfile import read_text, write_atomic
-from firmware.core.frame import crc16
 
 _MAX_PAYLOAD = 255
 _OVERHEAD = 3  # length byte + CRC

@@ -12,18 +12,10 @@ The gateway answers each frame with one line:
     b'BF1 {"v":1} 1117\\n'
 """
 
+from firmware.core.crc import crc16
+
 PREFIX = b"BF1 "
 MAX_LINE = 600
-
-
-def crc16(data: bytes) -> int:
-    """CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF), as binascii.crc_hqx(data, 0xFFFF)."""
-    crc = 0xFFFF
-    for b in data:
-        crc ^= b << 8
-        for _ in range(8):
-            crc = ((crc << 1) ^ (0x1021 if crc & 0x8000 else 0)) & 0xFFFF
-    return crc
 
 
 def _hex4(n: int) -> bytes:

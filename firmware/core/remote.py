@@ -29,8 +29,8 @@ second, so flash damage falls back to defaults instead of odd settings.
 
 import json
 
+from firmware.core.crc import crc16
 from firmware.core.flashfile import read_text, write_atomic
-from firmware.core.frame import crc16
 from firmware.core.policy import PolicyConfig
 
 POLICY_KEYS = ("interval_s", "min_interval_s", "max_interval_s", "batch_size", "heartbeat_s",

@@ -10,8 +10,6 @@ from hardware/boards/, with "fill_sensor" "ultrasonic" or "vl53l1x".
 """
 
 import json
-import select
-import sys
 import time
 
 import esp32
@@ -192,19 +190,11 @@ class Esp32:
             return False
 
     def serve_provisioning(self, prov: object, window_ms: int) -> None:
-        """Answer provisioning lines on the USB serial port until window_ms pass without
-        one (each line restarts the window)."""
-        poller = select.poll()
-        poller.register(sys.stdin, select.POLLIN)
-        last = time.ticks_ms()
-        while time.ticks_diff(time.ticks_ms(), last) < window_ms:
-            self.wdt.feed()
-            if not poller.poll(200):
-                continue
-            line = sys.stdin.readline()
-            if line.strip():
-                sys.stdout.write(prov.handle(line) + "\n")  # type: ignore[attr-defined]
-            last = time.ticks_ms()
+        """Answer provisioning lines on the USB serial port (firmware/device/serial_window.py,
+        imported only when a window opens)."""
+        from firmware.device.serial_window import serve
+
+        serve(prov, window_ms, self.wdt.feed)
 
     def sleep(self, seconds: int) -> None:
         """Sensors off, the lid switch armed, deep sleep; the wake is a fresh boot.
