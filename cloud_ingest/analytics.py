@@ -23,6 +23,7 @@ FAULT_FLAGS = FLAG_STUCK | FLAG_COVERED | FLAG_NOISY | FLAG_NO_ECHO
 # An emptying: weight falls by at least this much (kg) and this share of what was in.
 EMPTYING_MIN_KG = 2.0
 EMPTYING_MIN_SHARE = 0.25
+EMPTYING_MIN_FILL_DROP = 5.0  # points of fill, where both readings have a fill
 # After an emptying more than this share of the weight left means a partial emptying.
 PARTIAL_SHARE = 0.10
 FULL_PCT = 85.0  # what "time to full" aims at (the firmware's full threshold)
@@ -66,8 +67,9 @@ def emptying(before: Point, after: Point) -> Emptying | None:
     """The emptying between two consecutive accepted readings, if there was one.
 
     Weight decides (tonnage is what a city reports): a fall of at least 2 kg and a
-    quarter of the load. More than a tenth of the load left, or a fill still above
-    20 %, makes it partial.
+    quarter of the load, with the fill falling too (by 5 points or more) where both
+    readings have one, so a load-cell jump alone is not a collection. More than a
+    tenth of the load left, or a fill still above 20 %, makes it partial.
     """
     if before.quality != ACCEPTED or after.quality != ACCEPTED:
         return None
@@ -75,6 +77,9 @@ def emptying(before: Point, after: Point) -> Emptying | None:
         return None
     drop = before.weight_kg - after.weight_kg
     if drop < EMPTYING_MIN_KG or drop < EMPTYING_MIN_SHARE * before.weight_kg:
+        return None
+    if before.fill_pct is not None and after.fill_pct is not None and \
+            before.fill_pct - after.fill_pct < EMPTYING_MIN_FILL_DROP:
         return None
     partial = (after.weight_kg > PARTIAL_SHARE * before.weight_kg
                or (after.fill_pct is not None and after.fill_pct > 20.0))

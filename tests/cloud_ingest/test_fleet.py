@@ -393,3 +393,13 @@ def test_rising_noise_is_a_sensor_fault(store: Engine, tmp_path: Path) -> None:
     assert live["bin-z"]["noise_rising"] is True
     assert "rising_noise" in live["bin-z"]["sensor_faults"]
     assert live["bin-q"]["noise_rising"] is False
+
+
+def test_weight_jump_without_fill_drop_is_not_a_collection() -> None:
+    """A load cell that jumps down while the fill stays put is not an emptying."""
+    before = analytics.Point(T0, 70.0, 60.0, 4, 0)
+    assert analytics.emptying(before, analytics.Point(T0 + HOUR, 69.0, 20.0, 4, 0)) is None
+    e = analytics.emptying(before, analytics.Point(T0 + HOUR, 30.0, 20.0, 4, 0))
+    assert e is not None
+    assert (e.kg_removed, e.partial) == (40.0, True)
+    assert analytics.emptying(before, analytics.Point(T0 + HOUR, 2.0, 0.5, 3, 0)) is None
