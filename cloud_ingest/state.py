@@ -44,6 +44,29 @@ def _insert(conn: Connection, table: sa.Table) -> Any:
     return sqlite.insert(table)
 
 
+def _mark(conn: Connection) -> str:
+    """The driver's parameter marker: ? for sqlite3, %s for psycopg."""
+    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
+
+
+# Both SQLite and PostgreSQL take this upsert; SET expressions see the row as it was.
+_ROLLUP_UPSERT = """
+INSERT INTO rollups (bin_id, hour_ms, fill_max, fill_last, weight_last, last_ts_ms, readings)
+VALUES (?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (bin_id, hour_ms) DO UPDATE SET
+    readings = rollups.readings + excluded.readings,
+    fill_max = CASE WHEN excluded.fill_max IS NULL THEN rollups.fill_max
+                    WHEN rollups.fill_max IS NULL OR excluded.fill_max > rollups.fill_max
+                    THEN excluded.fill_max ELSE rollups.fill_max END,
+    fill_last = CASE WHEN excluded.last_ts_ms >= rollups.last_ts_ms
+                     THEN excluded.fill_last ELSE rollups.fill_last END,
+    weight_last = CASE WHEN excluded.last_ts_ms >= rollups.last_ts_ms
+                       THEN excluded.weight_last ELSE rollups.weight_last END,
+    last_ts_ms = CASE WHEN excluded.last_ts_ms >= rollups.last_ts_ms
+                      THEN excluded.last_ts_ms ELSE rollups.last_ts_ms END
+"""
+
+
 def _point(row: Any) -> analytics.Point:
     return analytics.Point(row.ts_ms, row.fill_pct, row.weight_kg, row.quality, row.flags)
 
@@ -114,7 +137,7 @@ class FleetState:
         # Multi-row INSERT ... ON CONFLICT DO NOTHING RETURNING, written out for the
         # driver: the hot path of a backlog drain, where SQLAlchemy's per-row parameter
         # handling cost more than the database. RETURNING names the rows that were new.
-        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        mark = _mark(conn)
         row_sql = "(" + ",".join([mark] * len(_READING_COLUMNS)) + ")"
         head = f"INSERT INTO readings ({','.join(_READING_COLUMNS)}) VALUES "  # noqa: S608
         tail = " ON CONFLICT DO NOTHING RETURNING bin_id, seq"
@@ -165,12 +188,21 @@ class FleetState:
                 values = {k: getattr(row, k) for k in values}
             updates.append({"b_id": bin_id, "last_seen_ms": max(now_ms, row.last_seen_ms),
                             "readings": row.readings + len(rs), **values, **accv})
+        # Written through the driver's executemany: per batch this is one row per bin,
+        # and SQLAlchemy's per-row parameter handling cost more than the database.
+        mark = _mark(conn)
         if inserts:
-            conn.execute(t.insert(), inserts)
+            cols = list(inserts[0])
+            conn.exec_driver_sql(
+                f"INSERT INTO bin_state ({','.join(cols)}) "  # noqa: S608 - fixed names
+                f"VALUES ({','.join([mark] * len(cols))})",
+                [tuple(r[c] for c in cols) for r in inserts])
         if updates:
             cols = [k for k in updates[0] if k != "b_id"]
-            conn.execute(t.update().where(t.c.bin_id == sa.bindparam("b_id"))
-                         .values({c: sa.bindparam(c) for c in cols}), updates)
+            conn.exec_driver_sql(
+                f"UPDATE bin_state SET {','.join(f'{c}={mark}' for c in cols)} "  # noqa: S608
+                f"WHERE bin_id={mark}",
+                [(*(r[c] for c in cols), r["b_id"]) for r in updates])
         if found:
             conn.execute(_insert(conn, db.collections).on_conflict_do_nothing(), found)
         self._rollups(conn, new)
@@ -246,21 +278,10 @@ class FleetState:
                 g.update(fill_last=r.fill_pct, weight_last=r.weight_kg, last_ts_ms=r.ts_ms)
         if not groups:
             return
-        t = db.rollups
-        ins = _insert(conn, t)
-        ex = ins.excluded
-        newer = ex.last_ts_ms >= t.c.last_ts_ms
-        ins = ins.on_conflict_do_update(index_elements=[t.c.bin_id, t.c.hour_ms], set_={
-            "readings": t.c.readings + ex.readings,
-            "fill_max": sa.case((ex.fill_max.is_(None), t.c.fill_max),
-                                (t.c.fill_max.is_(None), ex.fill_max),
-                                (ex.fill_max > t.c.fill_max, ex.fill_max),
-                                else_=t.c.fill_max),
-            "fill_last": sa.case((newer, ex.fill_last), else_=t.c.fill_last),
-            "weight_last": sa.case((newer, ex.weight_last), else_=t.c.weight_last),
-            "last_ts_ms": sa.case((newer, ex.last_ts_ms), else_=t.c.last_ts_ms),
-        })
-        conn.execute(ins, list(groups.values()))
+        mark = _mark(conn)
+        conn.exec_driver_sql(_ROLLUP_UPSERT.replace("?", mark), [
+            (g["bin_id"], g["hour_ms"], g["fill_max"], g["fill_last"], g["weight_last"],
+             g["last_ts_ms"], g["readings"]) for g in groups.values()])
 
     def _late(self, conn: Connection, bin_id: str, r: Reading) -> None:
         """An accepted reading older than the bin's newest: check the emptyings on both
