@@ -76,6 +76,7 @@ class Node:
         self.history = History()
         self.sent = 0
         self.failed_sends = 0
+        self.config_refused = False  # the broker refused the config subscription
         self.samples = remote.samples() if remote is not None else 5
         # Life-cycle hooks (firmware/app.py): bring the radio up (False: no network, keep
         # the queue), take it down again, and feed the watchdog between messages.
@@ -114,14 +115,17 @@ class Node:
 
     def _publish_queue(self) -> bool:
         # Imported on sending wakes only: most wakes sample and sleep, and heap is scarce.
-        from firmware.net.mqtt import MQTTClient, MQTTError
+        from firmware.net.mqtt import MQTTClient, MQTTError, MQTTRefused
 
         client = MQTTClient(self.cfg.bin_id, self.net.host, self.net.port,
                             timeout_s=self.net.timeout_s)
         try:
             client.connect(will=(self._status_topic, b"offline"))
             if self.remote is not None:
-                client.subscribe(self._config_topic)
+                try:
+                    client.subscribe(self._config_topic)
+                except MQTTRefused:
+                    self.config_refused = True  # the broker's ACL: send readings anyway
             while len(self.queue):
                 records = self.queue.peek(self.net.max_per_message)
                 client.publish(self._topic, bytes([binary.MARKER]) + b"".join(records))

@@ -34,6 +34,10 @@ class MQTTError(Exception):
     """The broker refused, went silent, or broke the protocol."""
 
 
+class MQTTRefused(MQTTError):
+    """The broker answered, but refused a subscription (the connection is still good)."""
+
+
 def _varint(n: int) -> bytes:
     out = bytearray()
     while True:
@@ -170,7 +174,7 @@ class MQTTClient:
         self._send(bytes([_SUBSCRIBE]) + _varint(len(body)) + body)
         granted = self._wait_for(_SUBACK, pid)
         if not granted or granted[0] & 0x80:
-            raise MQTTError("subscription refused: " + topic)
+            raise MQTTRefused("subscription refused: " + topic)
 
     def publish(self, topic: str, message: bytes, retain: bool = False) -> None:
         """Publish with QoS 1 and return once the broker's PUBACK arrived."""

@@ -155,3 +155,90 @@ def test_remote_config_end_to_end(tmp_path: Path, mosquitto: Mosquitto,
     finally:
         gw.stop()
         ingest.stop()
+
+
+def test_a_refused_config_subscription_does_not_stop_telemetry(tmp_path: Path) -> None:
+    """A broker whose ACL forbids the config topic: the node still delivers its
+    readings (Mosquitto grants such a subscription and delivers nothing on it)."""
+    from tests.servers import Mosquitto
+
+    acl = tmp_path / "acl"
+    acl.write_text("pattern write bins/%c/telemetry\npattern write bins/%c/status\n"
+                   "topic deny bins/+/config\n")
+    broker = Mosquitto(tmp_path / "mosquitto", extra_conf=f"acl_file {acl}\n")
+    broker.start()
+    try:
+        n = Node(CFG, NetConfig("127.0.0.1", broker.port, timeout_s=5.0), str(tmp_path),
+                 SimHardware(random.Random(3)),
+                 lambda: (int(time.time() * 1000), True),
+                 remote=RemoteConfig(str(tmp_path / "remote.json")))
+        assert n.wake()  # Mosquitto grants the subscription and filters what it delivers
+        assert n.sent == 1
+        assert len(n.queue) == 0
+    finally:
+        broker.kill()
+
+
+def test_suback_refusal_is_not_fatal(tmp_path: Path) -> None:
+    """Brokers that refuse a subscription with SUBACK 0x80 (EMQX, HiveMQ do; Mosquitto
+    filters instead): a scripted broker on a socket refuses it, and the node goes on
+    to publish its readings over the same connection."""
+    import socket
+    import threading
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    published: list[bytes] = []
+
+    def broker() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            buf = b""
+
+            def packet() -> tuple[int, bytes]:
+                nonlocal buf
+                while True:
+                    if len(buf) >= 2:
+                        length, shift, i = 0, 0, 1
+                        while True:
+                            length |= (buf[i] & 0x7F) << shift
+                            if not buf[i] & 0x80:
+                                break
+                            i += 1
+                            shift += 7
+                        if len(buf) >= i + 1 + length:
+                            kind, body = buf[0], buf[i + 1:i + 1 + length]
+                            buf = buf[i + 1 + length:]
+                            return kind, body
+                    chunk = conn.recv(4096)
+                    if not chunk:
+                        return 0, b""
+                    buf += chunk
+
+            while True:
+                kind, body = packet()
+                if kind == 0:
+                    return
+                if kind & 0xF0 == 0x10:
+                    conn.sendall(b"\x20\x02\x00\x00")  # CONNACK accepted
+                elif kind & 0xF0 == 0x80:
+                    conn.sendall(b"\x90\x03" + body[:2] + b"\x80")  # SUBACK: refused
+                elif kind & 0xF0 == 0x30:
+                    n = int.from_bytes(body[:2], "big")
+                    pid = body[2 + n:4 + n]
+                    published.append(body[4 + n:])
+                    conn.sendall(b"\x40\x02" + pid)  # PUBACK
+                elif kind & 0xF0 == 0xE0:
+                    return
+
+    t = threading.Thread(target=broker, daemon=True)
+    t.start()
+    n = Node(CFG, NetConfig("127.0.0.1", port, timeout_s=5.0), str(tmp_path),
+             SimHardware(random.Random(3)), lambda: (int(time.time() * 1000), True),
+             remote=RemoteConfig(str(tmp_path / "remote.json")))
+    assert n.wake()
+    t.join(10)
+    listener.close()
+    assert n.config_refused
+    assert n.sent == 1
+    assert len(published) == 1
