@@ -8,6 +8,7 @@ new release upgrades an existing file or database in place.
     engine = open_store("sqlite:///state.sqlite3")          # or postgresql+psycopg://...
 """
 
+import logging
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -154,6 +155,8 @@ def _sqlite_pragmas(dbapi_conn: object, _record: object) -> None:
 
 def upgrade(engine: Engine) -> None:
     """Bring the schema to the newest migration (idempotent)."""
+    # Alembic announces each of its plugins at INFO on every start; keep the migrations.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as conn:
