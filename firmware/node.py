@@ -30,10 +30,8 @@ from firmware.core.remote import RemoteConfig
 from firmware.core.sampling import History, make_sampled_reading
 from firmware.core.seq import SeqCounter
 
-try:
-    from typing import TYPE_CHECKING
-except ImportError:  # MicroPython has no typing module
-    TYPE_CHECKING = False  # type: ignore[misc, unused-ignore]
+# MicroPython has no typing module; type checkers take any TYPE_CHECKING as true.
+TYPE_CHECKING = False
 
 if TYPE_CHECKING:
     from firmware.net.mqtt import MQTTClient

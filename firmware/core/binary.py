@@ -84,10 +84,8 @@ def decode_one(buf: bytes, pos: int) -> tuple[int, int, int, int, int | None, in
             None if temp == _NULL_TEMP else temp, _get(buf, pos + 22, 2))
 
 
-try:
-    from typing import TYPE_CHECKING
-except ImportError:  # MicroPython has no typing module
-    TYPE_CHECKING = False  # type: ignore[misc, unused-ignore]
+# MicroPython has no typing module; type checkers take any TYPE_CHECKING as true.
+TYPE_CHECKING = False
 
 if TYPE_CHECKING:
     from firmware.core.reading import Reading

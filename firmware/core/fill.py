@@ -12,12 +12,7 @@ number; litres are fill x the bin's capacity.
     600
 """
 
-try:
-    from micropython import const
-except ImportError:  # CPython
-
-    def const(x: int) -> int:  # type: ignore[misc, unused-ignore]
-        return x
+from firmware.core.compat import const
 
 # Outcomes of a distance check; fill_dpct returns one of these negatives instead
 # of inventing a number (a covered or blinded sensor is not an empty bin).

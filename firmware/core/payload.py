@@ -11,18 +11,10 @@ on every port.
     b'{"v":1,"bin":"bin-0001","seq":7,...}'
 """
 
-try:
-    from micropython import const
-except ImportError:  # CPython
+from firmware.core.compat import const
 
-    def const(x: int) -> int:  # type: ignore[misc, unused-ignore]
-        return x
-
-
-try:
-    from typing import TYPE_CHECKING
-except ImportError:  # MicroPython has no typing module
-    TYPE_CHECKING = False  # type: ignore[misc, unused-ignore]
+# MicroPython has no typing module; type checkers take any TYPE_CHECKING as true.
+TYPE_CHECKING = False
 
 if TYPE_CHECKING:
     from firmware.core.reading import Reading

@@ -115,10 +115,8 @@ class Policy:
         return c.interval_s
 
 
-try:
-    from typing import TYPE_CHECKING
-except ImportError:  # MicroPython has no typing module
-    TYPE_CHECKING = False  # type: ignore[misc, unused-ignore]
+# MicroPython has no typing module; type checkers take any TYPE_CHECKING as true.
+TYPE_CHECKING = False
 
 if TYPE_CHECKING:
     from firmware.core.reading import Reading

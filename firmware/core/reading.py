@@ -5,15 +5,8 @@
     ...     distance_mm=420, counts=221500, battery_mv=3600, temp_dc=215)
 """
 
-try:
-    from micropython import const
-except ImportError:  # CPython
-
-    def const(x: int) -> int:  # type: ignore[misc, unused-ignore]
-        return x
-
-
 from firmware.core import fill, scale
+from firmware.core.compat import const
 
 # Fault and state flags (bit field `flags` in the v1 payload; docs/protocol.md).
 FLAG_CLOCK_UNSYNCED = const(0x0001)

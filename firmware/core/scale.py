@@ -8,12 +8,7 @@ tare), so no float rounding differs between ports.
     1000
 """
 
-try:
-    from micropython import const
-except ImportError:  # CPython
-
-    def const(x: int) -> int:  # type: ignore[misc, unused-ignore]
-        return x
+from firmware.core.compat import const
 
 # HX711 output is 24-bit two's complement; the rails mean the ADC is saturated.
 COUNTS_MAX = const(0x7FFFFF)

@@ -10,14 +10,8 @@ and resume()s from it, so a wake does not cost a lease or a flash write.
     n = seqs.next()
 """
 
+from firmware.core.compat import const
 from firmware.core.flashfile import read_int, write_atomic
-
-try:
-    from micropython import const
-except ImportError:  # CPython
-
-    def const(x: int) -> int:  # type: ignore[misc, unused-ignore]
-        return x
 
 _LEASE = const(64)
 

@@ -6,10 +6,8 @@ Uses the ESP32's calibrated read_uv() at 11 dB attenuation and averages a few sa
     mv = bat.read_mv()
 """
 
-try:
-    from typing import TYPE_CHECKING
-except ImportError:  # MicroPython has no typing module
-    TYPE_CHECKING = False  # type: ignore[misc, unused-ignore]
+# MicroPython has no typing module; type checkers take any TYPE_CHECKING as true.
+TYPE_CHECKING = False
 
 if TYPE_CHECKING:
     from machine import ADC

@@ -6,10 +6,8 @@ The lid pin is also the deep-sleep wake source (ext0, an RTC GPIO), set up in ma
     if lid.closed(): ...
 """
 
-try:
-    from typing import TYPE_CHECKING
-except ImportError:  # MicroPython has no typing module
-    TYPE_CHECKING = False  # type: ignore[misc, unused-ignore]
+# MicroPython has no typing module; type checkers take any TYPE_CHECKING as true.
+TYPE_CHECKING = False
 
 if TYPE_CHECKING:
     from machine import Pin

@@ -17,11 +17,7 @@ Long mode reaches about 4 m in the dark and 1.3 m in bright light; short mode ab
 
 import time
 
-try:
-    from micropython import const
-except ImportError:  # CPython tests
-    def const(x: int) -> int:  # type: ignore[misc, unused-ignore]
-        return x
+from firmware.core.compat import const
 
 SHORT = const(1)
 LONG = const(2)

