@@ -17,8 +17,9 @@ ignored, and so is a config already refused, so a bad retained config costs one 
 message, not one per wake. An older version is refused, so a stale retained message
 cannot roll a bin back.
 
-The rules live in firmware/core/remotecheck.py, imported only when a config message
-arrives: a wake that gets none (nearly all) does not spend heap on them. The file
+The rules and the handling of an offered config live in firmware/core/remotecheck.py,
+imported only when a config message arrives: a wake that gets none (nearly all) does
+not spend heap on them. The file
 holds the config's JSON text on its first line and a CRC-16 of that text on the
 second, so flash damage falls back to defaults instead of odd settings.
 
@@ -77,42 +78,17 @@ class RemoteConfig:
     def version(self) -> int:
         return self.config["version"]
 
-    def _save(self) -> None:
+    def save(self) -> None:
+        """Write the config in force and the last refusal to flash (atomic rename)."""
         config_text = json.dumps(self.config)
         write_atomic(self.path, config_text + "\n" + json.dumps(
             {"crc": crc16(config_text.encode()), "refused": self.refused, "error": self.error}))
 
     def offer(self, payload: bytes) -> tuple[bool, bytes | None]:
         """Consider a config message: (applied?, status message to publish or None)."""
-        from firmware.core.remotecheck import ConfigError, check, status_message
+        from firmware.core.remotecheck import offer
 
-        try:
-            cfg = check(payload)
-        except ConfigError as e:
-            error = ("v" + str(e.version) + " " if e.version else "") + str(e)
-            if error == self.error:
-                return False, None  # refused before and already reported
-            return self._refuse(e.version, error)
-        version = cfg["version"]
-        if version in (self.version, self.refused):
-            return False, None
-        if version < self.version:
-            error = "version: " + str(version) + " is older than the applied " + str(self.version)
-            if error == self.error:
-                return False, None
-            return self._refuse(version, error)
-        self.config = cfg
-        self.error = None
-        self._save()
-        return True, status_message(self.version)
-
-    def _refuse(self, version: int, error: str) -> tuple[bool, bytes]:
-        from firmware.core.remotecheck import status_message
-
-        self.refused = version
-        self.error = error
-        self._save()
-        return False, status_message(self.version, error)
+        return offer(self, payload)
 
     def policy(self) -> PolicyConfig:
         """The reporting policy this config sets."""

@@ -1,13 +1,14 @@
 """Checking a remote config message: the rare path, imported only when one arrives.
 
 firmware/core/remote.py has the format and the life of a config; this module holds
-the rules (KEYS: each key's range) and the messages for the status topic.
+the rules (KEYS: each key's range), what an offered config does to the one in force,
+and the messages for the status topic.
 """
 
 import json
 
 from firmware.core.policy import PolicyConfig
-from firmware.core.remote import apply_policy
+from firmware.core.remote import RemoteConfig, apply_policy
 
 # key: (low, high); all integers.
 KEYS = {
@@ -97,3 +98,33 @@ def status_message(version: int, error: str | None = None) -> bytes:
     if error is not None:
         out += ',"config_error":' + json.dumps(error[:200])
     return (out + "}").encode()
+
+
+def offer(rc: RemoteConfig, payload: bytes) -> tuple[bool, bytes | None]:
+    """RemoteConfig.offer: apply a valid newer config, refuse the rest once each."""
+    try:
+        cfg = check(payload)
+    except ConfigError as e:
+        error = ("v" + str(e.version) + " " if e.version else "") + str(e)
+        if error == rc.error:
+            return False, None  # refused before and already reported
+        return _refuse(rc, e.version, error)
+    version = cfg["version"]
+    if version in (rc.version, rc.refused):
+        return False, None
+    if version < rc.version:
+        error = "version: " + str(version) + " is older than the applied " + str(rc.version)
+        if error == rc.error:
+            return False, None
+        return _refuse(rc, version, error)
+    rc.config = cfg
+    rc.error = None
+    rc.save()
+    return True, status_message(rc.version)
+
+
+def _refuse(rc: RemoteConfig, version: int, error: str) -> tuple[bool, bytes]:
+    rc.refused = version
+    rc.error = error
+    rc.save()
+    return False, status_message(rc.version, error)
