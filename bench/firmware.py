@@ -36,6 +36,7 @@ measured with bare stand-ins is reported beside it.
 import argparse
 import ast
 import random
+import re
 import subprocess
 import sys
 import tempfile
@@ -63,12 +64,26 @@ import gc, sys
 sys.path.insert(0, '/app')
 sys.path.insert(0, '/stubs')
 import esp32, machine, network, ntptime, socket, ds18x20, onewire, select, json, os, struct
+import micropython
 gc.collect()
+micropython.qstr_info()
 before = gc.mem_alloc()
 %s
 gc.collect()
 print(gc.mem_alloc() - before)
+micropython.qstr_info()
 """
+# A qstr pool is one allocation of 24 bytes plus 7 per entry (pointer, 2-byte hash,
+# length byte; the same on the ESP32), and each new pool doubles the last one's entries:
+# the heap figure includes entries reserved but not yet used, a step of several KB that
+# moves with where the pool happens to fill up. Reported beside the figure.
+_QSTR_INFO = re.compile(r"n_pool=(\d+), n_qstr=(\d+), n_str_data_bytes=(\d+), "
+                        r"n_total_bytes=(\d+)")
+
+
+def _pool_slack(line: str) -> int:
+    n_pool, n_qstr, str_bytes, total = (int(g) for g in _QSTR_INFO.findall(line)[0])
+    return total - str_bytes - 24 * n_pool - 7 * n_qstr
 # Everything in firmware/core.
 CORE = ("from firmware.core import binary, bootguard, fill, flashfile, fqueue, frame, payload\n"
         "from firmware.core import policy, reading, remote, rtcstate, sampling, scale, seq")
@@ -159,9 +174,10 @@ def battery_years(wakes_per_day: float, radio_per_day: float) -> float:
     return BATTERY_C / per_day_c / 365
 
 
-def heap_bytes(imports: str, firmware: Path, stand_ins: dict[str, str]) -> int:
+def heap_bytes(imports: str, firmware: Path, stand_ins: dict[str, str]) -> tuple[int, int]:
     """Bytes of MicroPython heap (WebAssembly port) the imports take, from the firmware
-    folder given (the .mpy bundle, as on a board, or the .py sources)."""
+    folder given (the .mpy bundle, as on a board, or the .py sources), and how many of
+    them are qstr-pool entries reserved but unused."""
     with tempfile.TemporaryDirectory() as stubs:
         for name, text in stand_ins.items():
             Path(stubs, name).write_text(text)
@@ -171,7 +187,8 @@ def heap_bytes(imports: str, firmware: Path, stand_ins: dict[str, str]) -> int:
             capture_output=True, text=True, timeout=120, check=False, cwd=ROOT)
     if out.returncode != 0:
         raise SystemExit(out.stderr[-2000:])
-    return int(out.stdout.strip().splitlines()[-1])
+    info_before, used, info_after = out.stdout.strip().splitlines()[-3:]
+    return int(used), _pool_slack(info_after) - _pool_slack(info_before)
 
 
 def main() -> None:
@@ -193,11 +210,11 @@ def main() -> None:
         bundle = Path(tmp) / "bundle"
         build(bundle)  # the .mpy files a board runs
         rom = esp32_stand_ins()
-        heap_core = heap_bytes(CORE, bundle / "firmware", rom)
-        heap_wake = heap_bytes(WAKE, bundle / "firmware", rom)
-        heap_radio = heap_bytes(RADIO_WAKE, bundle / "firmware", rom)
-        heap_radio_bare = heap_bytes(RADIO_WAKE, bundle / "firmware", STUBS)
-        heap_wake_py = heap_bytes(RADIO_WAKE, ROOT / "firmware", rom)
+        heap_core, slack_core = heap_bytes(CORE, bundle / "firmware", rom)
+        heap_wake, slack_wake = heap_bytes(WAKE, bundle / "firmware", rom)
+        heap_radio, slack_radio = heap_bytes(RADIO_WAKE, bundle / "firmware", rom)
+        heap_radio_bare, slack_bare = heap_bytes(RADIO_WAKE, bundle / "firmware", STUBS)
+        heap_wake_py, _ = heap_bytes(RADIO_WAKE, ROOT / "firmware", rom)
     report("firmware", [
         ("bytes per reading, JSON", f"{json_bytes} (one reading per MQTT publish)"),
         ("bytes per reading, binary", f"{binary_bytes:.1f} ({per_msg} per publish; 24 B each)"),
@@ -211,7 +228,11 @@ def main() -> None:
         ("MicroPython heap, a wake", f"{heap_wake / 1024:.1f} KB sampling only, "
                                      f"{heap_radio / 1024:.1f} KB sending, after main.py's "
                                      "imports from .mpy (target < 40 KB)"),
-        ("  bare stand-ins", f"{heap_radio_bare / 1024:.1f} KB sending, charged for the "
+        ("  of which unused qstr pool", f"{slack_core / 1024:.1f} / {slack_wake / 1024:.1f} / "
+                                        f"{slack_radio / 1024:.1f} KB (core / sampling / "
+                                        "sending): reserved, not yet used"),
+        ("  bare stand-ins", f"{heap_radio_bare / 1024:.1f} KB sending ("
+                             f"{slack_bare / 1024:.1f} KB unused qstr pool), charged for the "
                              "ESP32 modules' own names too"),
         ("  from .py sources", f"{heap_wake_py / 1024:.1f} KB sending (for comparison)"),
     ], {"days_simulated": args.days, "json_bytes_per_reading": json_bytes,
@@ -222,6 +243,8 @@ def main() -> None:
         "target_battery_years": 5, "heap_bytes_core": heap_core,
         "heap_bytes_wake": heap_wake, "heap_bytes_radio_wake": heap_radio,
         "heap_bytes_radio_wake_bare_stand_ins": heap_radio_bare,
+        "qstr_pool_unused_bytes": {"core": slack_core, "wake": slack_wake,
+                                   "radio_wake": slack_radio, "radio_wake_bare": slack_bare},
         "heap_bytes_radio_wake_from_py": heap_wake_py,
         "target_heap_bytes": 40 * 1024,
         "model": {"radio_wake_mC": RADIO_WAKE_MC, "sample_wake_mC": SAMPLE_WAKE_MC,
