@@ -84,7 +84,8 @@ _QSTR_INFO = re.compile(r"n_pool=(\d+), n_qstr=(\d+), n_str_data_bytes=(\d+), "
 def _pool_slack(line: str) -> int:
     n_pool, n_qstr, str_bytes, total = (int(g) for g in _QSTR_INFO.findall(line)[0])
     return total - str_bytes - 24 * n_pool - 7 * n_qstr
-# Everything in firmware/core.
+# firmware/core, less the modules imported only on rare events (remotecheck: a config
+# arrived; zeroing: the bin was just emptied).
 CORE = ("from firmware.core import binary, bootguard, fill, flashfile, fqueue, frame, payload\n"
         "from firmware.core import policy, reading, remote, rtcstate, sampling, scale, seq")
 # What main.py imports on a wake of an ESP32-DevKitC with an ultrasonic sensor and a

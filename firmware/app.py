@@ -24,6 +24,8 @@ normal wake follows; a deep-sleep wake skips it. Otherwise the provisioned confi
 RTC memory restores its policy and sampler state, and node.wake() samples, queues and,
 if the policy says so, brings Wi-Fi up (with a hard timeout), syncs the clock from
 NTP when it never was or a day has passed, publishes the queue and takes Wi-Fi down.
+A reading that saw the bin emptied may re-zero the scale (firmware/core/zeroing.py);
+the new tare goes into /config.json.
 A wake that found no network makes the next sending wakes skip the radio, 1, 3, 7,
 then 15 of them (a fire report never skips), so a dead access point costs one
 timeout per few hours instead of one per wake. Readings wait in the flash queue.
@@ -34,7 +36,7 @@ import os
 
 from firmware.core import reading, rtcstate
 from firmware.core.bootguard import BootGuard
-from firmware.core.flashfile import read_text
+from firmware.core.flashfile import read_text, write_atomic
 from firmware.core.remote import RemoteConfig
 from firmware.node import NetConfig, Node
 
@@ -128,6 +130,7 @@ class App:
         if rtcstate.load(p.rtc_read(), node.policy, node.history, life):  # type: ignore[attr-defined]
             node.seqs.resume(life.seq_next, life.seq_leased_to)
         node.feed = p.feed  # type: ignore[attr-defined]
+        node.save_tare = self._save_tare
         node.net_up = self._net_up
         node.net_down = p.wifi_off  # type: ignore[attr-defined]
         node.wake(p.woke_by_lid())  # type: ignore[attr-defined]
@@ -143,6 +146,13 @@ class App:
         p.rtc_write(rtcstate.dump(node.policy, node.history, life))  # type: ignore[attr-defined]
         guard.good()
         return node.sleep_s()
+
+    def _save_tare(self, tare: int) -> None:
+        """The scale re-zeroed after an emptying: the new tare goes into /config.json."""
+        config = self.config
+        if config is not None:
+            config["tare_counts"] = tare
+            write_atomic(self.root + "/config.json", json.dumps(config))
 
     def _net_up(self) -> bool:
         """Wi-Fi for this wake, unless backing off; NTP when due."""

@@ -27,7 +27,7 @@ from firmware.core import binary, reading
 from firmware.core.fqueue import FlashQueue
 from firmware.core.policy import Policy, PolicyConfig
 from firmware.core.remote import RemoteConfig
-from firmware.core.sampling import History, make_sampled_reading
+from firmware.core.sampling import History, emptied, make_sampled_reading
 from firmware.core.seq import SeqCounter
 
 # MicroPython has no typing module; type checkers take any TYPE_CHECKING as true.
@@ -81,6 +81,9 @@ class Node:
         self.net_up = None  # type: object
         self.net_down = None  # type: object
         self.feed = None  # type: object
+        # Keep a new tare after an emptying (firmware/core/zeroing.py); without it the
+        # scale is never re-zeroed.
+        self.save_tare = None  # type: object
         self._topic = "bins/" + cfg.bin_id + "/telemetry"
         self._status_topic = "bins/" + cfg.bin_id + "/status"
         self._config_topic = "bins/" + cfg.bin_id + "/config"
@@ -89,13 +92,22 @@ class Node:
         """Take one reading and put it in the flash queue."""
         distances, counts, battery_mv, temp_dc = self.hw.read_samples(self.samples)  # type: ignore[attr-defined]
         ts_ms, synced = self.clock()  # type: ignore[operator]
+        prev_fill = self.history.prev_fill
         r = make_sampled_reading(self.cfg, self.seqs.next(), ts_ms, synced, distances, counts,
                                  battery_mv, temp_dc, self.history)
         if hasattr(self.hw, "switch_flags"):
             r.flags |= self.hw.switch_flags()
+        tare = None
+        if self.save_tare is not None and emptied(prev_fill, r):
+            # Imported only on an emptying: the one time the scale may re-zero.
+            from firmware.core.zeroing import rezero
+
+            tare = rezero(self.cfg, counts, r, prev_fill)
         record = bytearray(binary.SIZE)
         binary.encode_one(r, record, 0)
         self.queue.append(bytes(record))
+        if tare is not None:
+            self.save_tare(tare)  # type: ignore[operator]
         return r
 
     def send(self) -> bool:

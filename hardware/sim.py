@@ -64,6 +64,7 @@ class SimHardware:
         self.cover_mm: int | None = None
         self.lid_open = False
         self.tilted = False
+        self.drift_g = 0.0  # the load cell's zero drift (temperature, creep)
 
     def step(self) -> None:
         """Advance one sampling interval: some waste in, sometimes a collection."""
@@ -82,7 +83,7 @@ class SimHardware:
 
     def counts(self) -> int:
         """HX711 counts for the current load."""
-        grams = self.fill * self.litres * self.density * 1000
+        grams = self.fill * self.litres * self.density * 1000 + self.drift_g
         return int(TARE_COUNTS + grams * CAL_COUNTS / CAL_GRAMS + self.rng.gauss(0, 50))
 
     def switch_flags(self) -> int:

@@ -7,6 +7,8 @@
   sensor (exactly the same raw value for stuck_wakes wakes; real ultrasonic readings
   jitter), and a cover over the sensor (fill jumps towards full while the weight
   does not move: a bag or a box lying on the bin, not waste in it).
+- emptied(): the fill sensor just saw an emptying (the trigger for re-zeroing the
+  scale, firmware/core/zeroing.py).
 - make_sampled_reading(): a Reading with those flags, the LwM2M quality code lowered
   accordingly, a 0-100 quality level, and the spread in mm.
 
@@ -29,6 +31,11 @@ STUCK_WAKES = 12
 COVER_JUMP_DPCT = 400
 COVER_MIN_DPCT = 800
 COVER_WEIGHT_G = 1000
+# An emptying: a trustworthy fill at most this, at least that far below the one before.
+EMPTIED_FILL_DPCT = 30
+EMPTIED_DROP_DPCT = 200
+# Flags that make a fill reading untrustworthy for that, or mean the bin is being handled.
+_DOUBT = FLAG_STUCK | FLAG_COVERED | FLAG_NOISY | reading.FLAG_LID_OPEN | reading.FLAG_TILTED
 
 
 def median(values: list[int]) -> int:
@@ -82,6 +89,14 @@ class History:
             if weight_g is not None:
                 self.prev_weight_g = weight_g
         return covered
+
+
+def emptied(prev_fill: int | None, r: reading.Reading) -> bool:
+    """The bin was just emptied: this fill is trustworthy and nearly empty, the fill
+    before it was not (the reading's weight may still be doubtful: drift)."""
+    return (prev_fill is not None and r.fill_dpct is not None and not r.flags & _DOUBT
+            and r.fill_dpct <= EMPTIED_FILL_DPCT
+            and prev_fill - r.fill_dpct >= EMPTIED_DROP_DPCT)
 
 
 def make_sampled_reading(cfg: reading.BinConfig, seq: int, ts_ms: int, synced: bool,

@@ -15,6 +15,7 @@ import pytest
 
 from firmware import app
 from firmware.core.reading import FLAG_CLOCK_UNSYNCED, FLAG_LID_OPEN, FLAG_TILTED
+from firmware.core.zeroing import FLAG_REZEROED
 from hardware.sim import SimHardware
 from hardware.sim_platform import Y2K_MS, SimPlatform
 from protocol import binary
@@ -171,3 +172,56 @@ def test_lid_wake_reports_at_once_and_power_cut_keeps_the_queue(
     assert got[5][2] & FLAG_CLOCK_UNSYNCED  # sampled before NTP ran again
     assert got[4][2] & FLAG_TILTED
     assert not got[4][2] & FLAG_LID_OPEN
+
+
+def test_scale_re_zeros_after_an_emptying_and_keeps_the_tare(
+        tmp_path: Path, mosquitto: Mosquitto, listener: Listener) -> None:
+    """The load cell drifts by 1.5 kg while the bin fills. After the truck empties it, the
+    board's fill sensor sees the emptying: that reading weighs 0 kg and says it re-zeroed,
+    /config.json holds the new tare, and the next wakes weigh the empty bin as 0 kg
+    without re-zeroing again. Weights are read from what the broker delivered."""
+    p = provisioned(tmp_path, mosquitto.port)
+    hw = p.hw
+    assert isinstance(hw, SimHardware)
+    hw.step = lambda: None  # type: ignore[method-assign]  # the test sets the fill
+    hw.fill = 0.7
+    p.boot()
+    hw.drift_g = 1500.0
+    hw.fill = 0.0
+    lid_wake_sends = 2
+    for _ in range(lid_wake_sends):
+        p.lid = True  # a lid wake reports at once, so both readings go out now
+        p.boot()
+    wait_for(lambda: len(readings(listener)) == 3, 30, "three readings")
+    now = int(time.time() * 1000) + 3_600_000
+    got = [r for m in listener.messages for r in binary.decode(m, "bin-fw", now)]
+    assert got[0].weight_kg is not None
+    assert got[0].weight_kg > 50
+    assert got[1].flags & FLAG_REZEROED
+    assert got[1].weight_kg == 0
+    assert not got[2].flags & FLAG_REZEROED
+    assert got[2].weight_kg is not None
+    assert got[2].weight_kg < 0.05
+    tare = json.loads((tmp_path / "config.json").read_text())["tare_counts"]
+    assert abs(tare - (84211 + 1500 * 21.5)) < 200
+
+
+def test_scale_keeps_its_tare_when_the_emptied_bin_still_weighs_too_much(
+        tmp_path: Path, mosquitto: Mosquitto, listener: Listener) -> None:
+    """8 kg left after an emptying is not drift: no re-zero, and the weight is reported."""
+    p = provisioned(tmp_path, mosquitto.port)
+    hw = p.hw
+    assert isinstance(hw, SimHardware)
+    hw.step = lambda: None  # type: ignore[method-assign]
+    hw.fill = 0.7
+    p.boot()
+    hw.fill, hw.drift_g = 0.0, 8000.0
+    p.lid = True
+    p.boot()
+    wait_for(lambda: len(readings(listener)) == 2, 30, "two readings")
+    now = int(time.time() * 1000) + 3_600_000
+    got = [r for m in listener.messages for r in binary.decode(m, "bin-fw", now)]
+    assert not got[1].flags & FLAG_REZEROED
+    assert got[1].weight_kg is not None
+    assert 7.9 < got[1].weight_kg < 8.1
+    assert json.loads((tmp_path / "config.json").read_text())["tare_counts"] == 84211

@@ -10,8 +10,9 @@ from firmware.core.bootguard import BootGuard
 from firmware.core.fqueue import FlashQueue
 from firmware.core.policy import Policy, PolicyConfig
 from firmware.core.remote import RemoteConfig
-from firmware.core.sampling import History, make_sampled_reading, robust
+from firmware.core.sampling import History, emptied, make_sampled_reading, robust
 from firmware.core.seq import SeqCounter
+from firmware.core.zeroing import rezero
 from firmware.provision import Provisioner
 
 GEOMETRIES = ((1000, 150, 250), (1200, 0, 0), (800, 300, 200), (1, 0, 0))
@@ -127,6 +128,38 @@ def rtc_lines(seq_path):
     yield "seq resume %r next %d" % (again.resume(l2.seq_next, l2.seq_leased_to), again.next())
     stale = SeqCounter(seq_path + "-rseq", lease=8)
     yield "seq stale %r next %d" % (stale.resume(1, 4), stale.next())
+    yield from zeroing_lines()
+
+
+# (fill before mm, distance after mm, counts after, extra flags): 215 counts are 10 g.
+ZEROING = (
+    (400, 1140, [116461, 116400, 116520], 0),  # emptied, drifted +1.5 kg: re-zero
+    (400, 1140, [53000, 53050, 52990], 0),  # drifted -1.45 kg (below tare): re-zero
+    (400, 1140, [301711, 301711, 301711], 0),  # 10 kg left in the bin: keep the tare
+    (400, 1140, [116461, 116400, 125000], 0),  # samples 400 g apart: someone on it
+    (400, 1140, [116461, 116400, 116520], 0x0400),  # lid open: being emptied right now
+    (1100, 1140, [116461, 116400, 116520], 0),  # empty before too: no emptying seen
+    (400, 900, [116461, 116400, 116520], 0),  # 24 % after: not empty
+    (400, 1140, [8388607, 8388607, 8388607], 0),  # saturated cell
+    (400, 1140, [None, None, None], 0),  # no load-cell samples
+)
+
+
+def zeroing_lines():
+    """Re-zero after an emptying, and every reason not to."""
+    for before_mm, after_mm, counts, extra in ZEROING:
+        cfg = reading.BinConfig("bin-0001", 1000, 150, 250, 84211, 215000, 10000, "0.1.0")
+        history = History()
+        make_sampled_reading(cfg, 1, 1764800000000, True, [before_mm] * 3, [84211] * 3, 3600,
+                             200, history)
+        prev = history.prev_fill
+        r = make_sampled_reading(cfg, 2, 1764800900000, True, [after_mm] * 3, counts, 3600,
+                                 200, history)
+        r.flags |= extra
+        was = emptied(prev, r)
+        tare = rezero(cfg, counts, r, prev)
+        yield "zero %d->%d %r emptied %r tare %r weight %r flags %d quality %d" % (
+            before_mm, after_mm, counts, was, tare, r.weight_g, r.flags, r.quality)
 
 
 REMOTE_CONFIGS = (
