@@ -83,7 +83,10 @@ class Policy:
         elif fill is not None and self.last_sent_fill >= 0 and \
                 abs(fill - self.last_sent_fill) >= c.change_dpct:
             why = "change"
-        elif self.last_sent_ms < 0 or r.ts_ms - self.last_sent_ms >= c.heartbeat_s * 1000:
+        elif self.last_sent_ms < 0 or r.ts_ms < self.last_sent_ms or \
+                r.ts_ms - self.last_sent_ms >= c.heartbeat_s * 1000:
+            # A clock set back (NTP correcting a fast RTC) would otherwise hold the
+            # heartbeat until it caught up again: send, and count from this reading.
             why = "heartbeat"
         elif self.pending >= c.batch_size:
             why = "batch"

@@ -59,6 +59,16 @@ def test_lid_and_heartbeat() -> None:
     assert p.on_reading(r(15 + 240)) == (True, "heartbeat")
 
 
+def test_clock_set_back_sends_a_heartbeat_instead_of_silence() -> None:
+    """NTP moves a fast clock back by a day: the heartbeat is not held for a day."""
+    p = primed(batch_size=96)
+    p.sent(r(24 * 60))
+    assert p.on_reading(r(24 * 60 + 15)) == (False, "")
+    assert p.on_reading(r(30)) == (True, "heartbeat")  # the clock went back
+    p.sent(r(30))
+    assert p.on_reading(r(45)) == (False, "")  # counted from the new clock
+
+
 def test_full_threshold_fires_once_per_crossing() -> None:
     """Staying above 85 % is not a new crossing."""
     p = primed(change_dpct=1000)
