@@ -159,7 +159,7 @@ def _summary(published: int, c: dict[str, int], stored: int, left: int) -> None:
     rejected = sum(v for k, v in c.items() if k.startswith("rejected."))
     rows = [
         ("bins published (PUBACK)", published),
-        ("gateway received", c.get("received", 0)),
+        ("gateway received (messages, with status)", c.get("received", 0)),
         ("gateway committed", c.get("committed", 0)),
         ("gateway duplicates dropped", c.get("duplicates", 0)),
         ("gateway rejected (dead letters)", rejected),
@@ -168,9 +168,9 @@ def _summary(published: int, c: dict[str, int], stored: int, left: int) -> None:
         ("left in gateway buffer", left),
     ]
     _say("")
-    _say(f"{'hop':<34}readings")
+    _say(f"{'hop':<42}   count")
     for name, n in rows:
-        _say(f"{name:<34}{n:>8}")
+        _say(f"{name:<42}{n:>8}")
     if left:
         _say("(what is left is forwarded by the next run with the same --data-dir)")
 
