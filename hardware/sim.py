@@ -5,8 +5,11 @@ publishing v1 payloads over MQTT (QoS 1) like a device would.
     published = fleet.run(readings_per_bin=50, interval_s=0)   # fast-forward clock
 
 Each bin has its own paho client with a last will on `bins/{id}/status` ("offline",
-retained) and publishes a retained "online" once connected. A reading counts as
-published only when the broker's PUBACK came back.
+retained) and publishes a retained "online" on every connection, from on_connect. A
+bin publishes only while connected: paho does not support publishing before the
+CONNACK (a publish racing the connect can reach the broker ahead of CONNECT, which
+then drops or wedges the session). A reading counts as published only when the
+broker's PUBACK came back.
 """
 
 import contextlib
@@ -21,6 +24,7 @@ from pathlib import Path
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.reasoncodes import ReasonCode
 
 from firmware.core import payload, reading
 from firmware.core.seq import SeqCounter
@@ -129,18 +133,35 @@ class SimBin:
                                   protocol=mqtt.MQTTv311)
         self.client.will_set(topics.status(bin_id), b"offline", qos=1, retain=True)
         self.client.reconnect_delay_set(1, 5)
+        self.connected = threading.Event()
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._on_disconnect
 
-    def connect(self) -> None:
-        """Open the MQTT connection and announce the bin online (retained)."""
+    def _on_connect(self, client: mqtt.Client, _userdata: object, _flags: object,
+                    reason: ReasonCode, _properties: object) -> None:
+        if reason.is_failure:
+            return
+        client.publish(topics.status(self.bin_id), b"online", qos=1, retain=True)
+        self.connected.set()
+
+    def _on_disconnect(self, _client: mqtt.Client, _userdata: object, _flags: object,
+                       _reason: ReasonCode, _properties: object) -> None:
+        self.connected.clear()
+
+    def connect(self, wait_s: float = 10.0) -> bool:
+        """Open the MQTT connection (the bin announces itself online, retained, once it
+        is up); True if it was up within wait_s. paho keeps retrying either way."""
         self.client.connect_async(*self._addr, keepalive=30)
         self.client.loop_start()
-        self.client.publish(topics.status(self.bin_id), b"online", qos=1, retain=True)
+        return self.connected.wait(wait_s)
 
     def disconnect(self) -> None:
         """Say offline (retained) and close cleanly; a clean close sends no will."""
-        info = self.client.publish(topics.status(self.bin_id), b"offline", qos=1, retain=True)
-        with contextlib.suppress(RuntimeError, ValueError):
-            info.wait_for_publish(timeout=5)
+        if self.connected.is_set():
+            info = self.client.publish(topics.status(self.bin_id), b"offline", qos=1,
+                                       retain=True)
+            with contextlib.suppress(RuntimeError, ValueError):
+                info.wait_for_publish(timeout=5)
         self.client.disconnect()
         self.client.loop_stop()
 
@@ -153,6 +174,8 @@ class SimBin:
 
     def publish(self, body: bytes) -> bool:
         """Publish with QoS 1; True once the broker acknowledged it."""
+        if not self.connected.wait(PUBACK_TIMEOUT_S):
+            return False
         info = self.client.publish(topics.telemetry(self.bin_id), body, qos=1)
         try:
             info.wait_for_publish(timeout=PUBACK_TIMEOUT_S)
