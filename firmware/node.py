@@ -102,7 +102,7 @@ class Node:
             # Imported only on an emptying: the one time the scale may re-zero.
             from firmware.core.zeroing import rezero
 
-            tare = rezero(self.cfg, counts, r, prev_fill)
+            tare = rezero(self.cfg, counts, r)
         record = bytearray(binary.SIZE)
         binary.encode_one(r, record, 0)
         self.queue.append(bytes(record))

@@ -19,9 +19,9 @@ cannot roll a bin back.
 
 The rules and the handling of an offered config live in firmware/core/remotecheck.py,
 imported only when a config message arrives: a wake that gets none (nearly all) does
-not spend heap on them. The file
-holds the config's JSON text on its first line and a CRC-16 of that text on the
-second, so flash damage falls back to defaults instead of odd settings.
+not spend heap on them. The file holds the config's JSON text on its first line and a
+CRC-16 of that text on the second, so flash damage falls back to defaults instead of
+odd settings.
 
     rc = RemoteConfig("/data/remote.json")
     changed, status = rc.offer(payload)     # status: bytes for the status topic, or None

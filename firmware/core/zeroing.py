@@ -2,11 +2,11 @@
 
 A load cell's zero drifts (temperature, creep, a bin set back a little differently
 after the truck lifted it). The device never tares at boot, since a bin can wake with
-waste in it; it re-zeros only when its fill sensor has just seen the bin emptied:
+waste in it. It re-zeros only on a wake whose reading saw the bin emptied (the caller
+checks firmware/core/sampling.py emptied(): a trustworthy fill of at most 3 %, at
+least 20 points below the one before, so not a bin that was empty all along), and then
+only if:
 
-- the fill sensor has just seen the bin emptied (firmware/core/sampling.py emptied():
-  a trustworthy fill of at most 3 %, at least 20 points below the one before; an
-  emptying, not a bin that was empty all along);
 - the load-cell samples of this wake agree within ZERO_SPREAD_G (nobody leaning on it);
 - the weight the old tare gives is within ZERO_MAX_G of zero: more than that is not
   drift but something left in the bin, or a fault, and the tare stays.
@@ -16,10 +16,11 @@ carries FLAG_REZEROED, so the cloud knows the weight baseline moved. The caller
 persists the tare (firmware/app.py writes it into /config.json). Imported only when
 a wake sees an emptying, so other wakes spend no heap on it.
 
-    tare = rezero(cfg, counts, r, prev_fill)   # the new tare_counts, or None
+    if emptied(prev_fill, r):
+        tare = rezero(cfg, counts, r)   # the new tare_counts, or None
 """
 
-from firmware.core import reading, sampling, scale
+from firmware.core import reading, scale
 from firmware.core.compat import const
 
 FLAG_REZEROED = const(0x1000)
@@ -33,12 +34,10 @@ def _grams(counts: int, cfg: reading.BinConfig) -> int:
     return (counts - cfg.tare_counts) * cfg.cal_grams // cfg.cal_counts
 
 
-def rezero(cfg: reading.BinConfig, counts: list[int | None], r: reading.Reading,
-           prev_fill: int | None) -> int | None:
-    """After an emptying, move cfg's tare to this wake's counts and zero r's weight;
+def rezero(cfg: reading.BinConfig, counts: list[int | None], r: reading.Reading
+           ) -> int | None:
+    """On an emptying, move cfg's tare to this wake's counts and zero r's weight;
     return the new tare, or None when the conditions above do not all hold."""
-    if not sampling.emptied(prev_fill, r):
-        return None
     valid = sorted(c for c in counts if c is not None)
     if not valid or valid[0] <= scale.COUNTS_MIN or valid[-1] >= scale.COUNTS_MAX:
         return None

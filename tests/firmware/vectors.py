@@ -157,7 +157,7 @@ def zeroing_lines():
                                  200, history)
         r.flags |= extra
         was = emptied(prev, r)
-        tare = rezero(cfg, counts, r, prev)
+        tare = rezero(cfg, counts, r) if was else None
         yield "zero %d->%d %r emptied %r tare %r weight %r flags %d quality %d" % (
             before_mm, after_mm, counts, was, tare, r.weight_g, r.flags, r.quality)
 
