@@ -8,29 +8,16 @@ The radio traffic is real MQTT to a Mosquitto the test started.
 import json
 import random
 import time
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from firmware import app
 from firmware.core.reading import FLAG_CLOCK_UNSYNCED, FLAG_LID_OPEN, FLAG_TILTED
 from firmware.core.zeroing import FLAG_REZEROED
 from hardware.sim import SimHardware
 from hardware.sim_platform import Y2K_MS, SimPlatform
-from protocol import binary
-from tests.firmware.test_node import Listener
+from tests.firmware.listener import Listener
 from tests.servers import Mosquitto
 from tests.services import wait_for
-
-
-@pytest.fixture
-def listener(mosquitto: Mosquitto) -> Iterator[Listener]:
-    """Subscribed before the device publishes anything."""
-    lst = Listener(mosquitto.port)
-    assert lst.subscribed.wait(10)
-    yield lst
-    lst.close()
 
 
 def provisioned(tmp_path: Path, port: int) -> SimPlatform:
@@ -46,9 +33,7 @@ def provisioned(tmp_path: Path, port: int) -> SimPlatform:
 
 def readings(listener: Listener) -> list[tuple[int, int, int]]:
     """(seq, ts_ms, flags) of every reading received, in arrival order."""
-    now = int(time.time() * 1000) + 3_600_000
-    return [(r.seq, r.ts_ms, r.flags) for m in listener.messages
-            for r in binary.decode(m, "bin-fw", now)]
+    return [(r.seq, r.ts_ms, r.flags) for r in listener.readings()]
 
 
 def test_unprovisioned_board_offers_serial_then_runs_once_provisioned(
@@ -193,8 +178,7 @@ def test_scale_re_zeros_after_an_emptying_and_keeps_the_tare(
         p.lid = True  # a lid wake reports at once, so both readings go out now
         p.boot()
     wait_for(lambda: len(readings(listener)) == 3, 30, "three readings")
-    now = int(time.time() * 1000) + 3_600_000
-    got = [r for m in listener.messages for r in binary.decode(m, "bin-fw", now)]
+    got = listener.readings()
     assert got[0].weight_kg is not None
     assert got[0].weight_kg > 50
     assert got[1].flags & FLAG_REZEROED
@@ -219,8 +203,7 @@ def test_scale_keeps_its_tare_when_the_emptied_bin_still_weighs_too_much(
     p.lid = True
     p.boot()
     wait_for(lambda: len(readings(listener)) == 2, 30, "two readings")
-    now = int(time.time() * 1000) + 3_600_000
-    got = [r for m in listener.messages for r in binary.decode(m, "bin-fw", now)]
+    got = listener.readings()
     assert not got[1].flags & FLAG_REZEROED
     assert got[1].weight_kg is not None
     assert 7.9 < got[1].weight_kg < 8.1

@@ -1,64 +1,21 @@
 """The firmware's wake cycle and MQTT client against a real Mosquitto (simulated hardware)."""
 
 import random
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
 import pytest
-from paho.mqtt.enums import CallbackAPIVersion
 
 from firmware.core import reading
 from firmware.core.policy import PolicyConfig
 from firmware.net.mqtt import MQTTClient, MQTTError
 from firmware.node import NetConfig, Node
 from hardware.sim import SimHardware
-from protocol import binary
+from tests.firmware.listener import Listener
 from tests.servers import Mosquitto
 from tests.services import wait_for
 
 CFG = reading.BinConfig("bin-fw", 1000, 150, 250, 84211, 215000, 10000, "0.1.0")
-
-
-class Listener:
-    """A persistent-session subscriber that records every telemetry message in order."""
-
-    def __init__(self, port: int) -> None:
-        self.messages: list[bytes] = []
-        self.status: list[bytes] = []
-        self.subscribed = threading.Event()
-        self.client = mqtt.Client(callback_api_version=CallbackAPIVersion.VERSION2,
-                                  client_id="fw-listener", clean_session=False)
-        self.client.on_connect = lambda c, u, f, r, p: c.subscribe(
-            [("bins/+/telemetry", 1), ("bins/+/status", 1)])
-        self.client.on_subscribe = lambda *a: self.subscribed.set()
-        self.client.on_message = self._on_message
-        self.client.reconnect_delay_set(1, 2)
-        self.client.connect("127.0.0.1", port)
-        self.client.loop_start()
-
-    def _on_message(self, c: mqtt.Client, u: object, m: mqtt.MQTTMessage) -> None:
-        (self.status if m.topic.endswith("/status") else self.messages).append(m.payload)
-
-    def seqs(self) -> list[int]:
-        """Sequence numbers of every reading received, in arrival order."""
-        now = int(time.time() * 1000) + 3_600_000
-        return [r.seq for m in self.messages for r in binary.decode(m, "bin-fw", now)]
-
-    def close(self) -> None:
-        self.client.loop_stop()
-        self.client.disconnect()
-
-
-@pytest.fixture
-def listener(mosquitto: Mosquitto) -> Iterator[Listener]:
-    """Subscribed before the node publishes anything."""
-    lst = Listener(mosquitto.port)
-    assert lst.subscribed.wait(10)
-    yield lst
-    lst.close()
 
 
 def make_node(tmp_path: Path, port: int, batch_size: int) -> Node:
