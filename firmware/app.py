@@ -36,17 +36,18 @@ import os
 
 from firmware.core import reading, rtcstate
 from firmware.core.bootguard import BootGuard
+from firmware.core.compat import const
 from firmware.core.flashfile import read_text, write_atomic
 from firmware.core.remote import RemoteConfig
 from firmware.node import NetConfig, Node
 
-SAFE_SLEEP_S = 6 * 3600
-UNPROVISIONED_SLEEP_S = 3600
-PROVISION_WINDOW_MS = 20_000
-NTP_EVERY_MS = 24 * 3600 * 1000
-WIFI_TIMEOUT_MS = 8000
-MAX_SKIP = 15
-CRASH_SLEEP_S = 60
+SAFE_SLEEP_S = const(6 * 3600)
+UNPROVISIONED_SLEEP_S = const(3600)
+_PROVISION_WINDOW_MS = const(20_000)
+_NTP_EVERY_MS = const(24 * 3600 * 1000)
+_WIFI_TIMEOUT_MS = const(8000)
+_MAX_SKIP = const(15)
+CRASH_SLEEP_S = const(60)
 REQUIRED = ("bin_id", "wifi_ssid", "broker_host", "depth_mm", "tare_counts", "cal_counts",
             "cal_grams")
 
@@ -94,7 +95,7 @@ class App:
         from firmware.provision import Provisioner
 
         prov = Provisioner(self.root + "/config.json", self.p.hw.read_counts)  # type: ignore[attr-defined]
-        self.p.serve_provisioning(prov, PROVISION_WINDOW_MS)  # type: ignore[attr-defined]
+        self.p.serve_provisioning(prov, _PROVISION_WINDOW_MS)  # type: ignore[attr-defined]
 
     def run(self) -> int:
         """One wake; return the seconds to deep-sleep."""
@@ -137,7 +138,7 @@ class App:
         if self.attempted:
             if len(node.queue):  # no Wi-Fi, or no broker: back off
                 life.radio_failures += 1
-                life.radio_skip = min(2 ** life.radio_failures - 1, MAX_SKIP)
+                life.radio_skip = min(2 ** life.radio_failures - 1, _MAX_SKIP)
             else:
                 life.radio_failures = 0
         life.wakes += 1
@@ -166,12 +167,12 @@ class App:
         self.attempted = True
         p.feed()  # type: ignore[attr-defined]
         if not p.wifi_connect(config["wifi_ssid"], config.get("wifi_pass", ""),  # type: ignore[attr-defined]
-                              int(config.get("wifi_timeout_ms", WIFI_TIMEOUT_MS)),  # type: ignore[call-overload]
+                              int(config.get("wifi_timeout_ms", _WIFI_TIMEOUT_MS)),  # type: ignore[call-overload]
                               config.get("ip")):
             p.wifi_off()  # type: ignore[attr-defined]
             return False
         p.feed()  # type: ignore[attr-defined]
-        if (not life.synced or p.now_ms() - life.ntp_ms >= NTP_EVERY_MS) and p.ntp_sync():  # type: ignore[attr-defined]
+        if (not life.synced or p.now_ms() - life.ntp_ms >= _NTP_EVERY_MS) and p.ntp_sync():  # type: ignore[attr-defined]
             life.synced = True
             life.ntp_ms = p.now_ms()  # type: ignore[attr-defined]
         return True

@@ -20,13 +20,15 @@ firmware version is not carried (the gateway records "b1").
     >>> msg = binary.encode([r1, r2])     # 49 bytes
 """
 
+from firmware.core.compat import const
+
 MARKER = 0xB1
 SIZE = 24
-_VERSION = 1
+_VERSION = const(1)
 
-_NULL16 = 0xFFFF
-_NULL24 = 0xFFFFFF
-_NULL_TEMP = -32768
+_NULL16 = const(0xFFFF)
+_NULL24 = const(0xFFFFFF)
+_NULL_TEMP = const(-32768)
 
 
 def _put(buf: bytearray, pos: int, value: int, size: int) -> None:

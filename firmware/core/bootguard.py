@@ -13,9 +13,10 @@ sensor cannot drain the battery in a boot loop. The counter lives in a small fil
     guard.good()
 """
 
+from firmware.core.compat import const
 from firmware.core.flashfile import read_int, write_atomic
 
-_MAX_BAD = 3
+_MAX_BAD = const(3)
 
 
 class BootGuard:

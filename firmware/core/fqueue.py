@@ -22,12 +22,13 @@ counts them in `dropped`, which the device reports, never silently.
 
 import os
 
+from firmware.core.compat import const
 from firmware.core.crc import crc16
 from firmware.core.flashfile import read_text, write_atomic
 
-_MAX_PAYLOAD = 255
-_OVERHEAD = 3  # length byte + CRC
-_COPY_CHUNK = 256  # compaction copies through one small reused buffer
+_MAX_PAYLOAD = const(255)
+_OVERHEAD = const(3)  # length byte + CRC
+_COPY_CHUNK = const(256)  # compaction copies through one small reused buffer
 
 
 def _exists(path: str) -> bool:

@@ -30,6 +30,7 @@ odd settings.
 
 import json
 
+from firmware.core.compat import const
 from firmware.core.crc import crc16
 from firmware.core.flashfile import read_text, write_atomic
 from firmware.core.policy import PolicyConfig
@@ -37,7 +38,7 @@ from firmware.core.policy import PolicyConfig
 POLICY_KEYS = ("interval_s", "min_interval_s", "max_interval_s", "batch_size", "heartbeat_s",
                "change_dpct", "full_dpct", "near_full_dpct", "empty_dpct",
                "fast_fill_dpct_per_h", "fire_dc", "fire_rise_dc")
-DEFAULT_SAMPLES = 5
+_DEFAULT_SAMPLES = const(5)
 
 
 def apply_policy(cfg: dict[str, int]) -> PolicyConfig:
@@ -96,4 +97,4 @@ class RemoteConfig:
 
     def samples(self) -> int:
         """Samples per wake."""
-        return self.config.get("samples", DEFAULT_SAMPLES)
+        return self.config.get("samples", _DEFAULT_SAMPLES)

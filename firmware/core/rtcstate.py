@@ -14,10 +14,11 @@ count. Nothing here is needed to keep a reading: the queue and sequence live in 
 
 import json
 
+from firmware.core.compat import const
 from firmware.core.policy import Policy
 from firmware.core.sampling import History
 
-_VERSION = 1
+_VERSION = const(1)
 MAX_BYTES = 2048  # the ESP32 port's RTC user memory
 
 

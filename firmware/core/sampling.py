@@ -17,23 +17,24 @@
 """
 
 from firmware.core import reading
+from firmware.core.compat import const
 
-FLAG_STUCK = 0x0080
-FLAG_COVERED = 0x0100
-FLAG_NOISY = 0x0200
+FLAG_STUCK = const(0x0080)
+FLAG_COVERED = const(0x0100)
+FLAG_NOISY = const(0x0200)
 
 # Spread (mm) of kept samples above which a reading is noisy; four times it, rejected.
-NOISY_SPREAD_MM = 30
+NOISY_SPREAD_MM = const(30)
 # Outliers are judged against at least this deviation (ultrasonic jitter is a few mm).
-OUTLIER_FLOOR_MM = 15
-STUCK_WAKES = 12
+_OUTLIER_FLOOR_MM = const(15)
+_STUCK_WAKES = const(12)
 # A cover: fill up by at least this much to at least that much, weight within this.
-COVER_JUMP_DPCT = 400
-COVER_MIN_DPCT = 800
-COVER_WEIGHT_G = 1000
+_COVER_JUMP_DPCT = const(400)
+_COVER_MIN_DPCT = const(800)
+_COVER_WEIGHT_G = const(1000)
 # An emptying: a trustworthy fill at most this, at least that far below the one before.
-EMPTIED_FILL_DPCT = 30
-EMPTIED_DROP_DPCT = 200
+_EMPTIED_FILL_DPCT = const(30)
+_EMPTIED_DROP_DPCT = const(200)
 # Flags that make a fill reading untrustworthy for that, or mean the bin is being handled.
 _DOUBT = FLAG_STUCK | FLAG_COVERED | FLAG_NOISY | reading.FLAG_LID_OPEN | reading.FLAG_TILTED
 
@@ -44,7 +45,7 @@ def median(values: list[int]) -> int:
     return s[(len(s) - 1) // 2]
 
 
-def robust(samples: list[int | None], floor_mm: int = OUTLIER_FLOOR_MM
+def robust(samples: list[int | None], floor_mm: int = _OUTLIER_FLOOR_MM
            ) -> tuple[int | None, int | None, int]:
     """Return (median of inliers, their spread, how many were kept)."""
     valid = [x for x in samples if x is not None]
@@ -60,7 +61,7 @@ def robust(samples: list[int | None], floor_mm: int = OUTLIER_FLOOR_MM
 class History:
     """What earlier wakes saw (RTC memory on the device)."""
 
-    def __init__(self, stuck_wakes: int = STUCK_WAKES) -> None:
+    def __init__(self, stuck_wakes: int = _STUCK_WAKES) -> None:
         self.stuck_wakes = stuck_wakes
         self.last_raw = None  # type: int | None
         self.same_count = 0
@@ -80,8 +81,8 @@ class History:
         """True if fill jumped towards full while the weight stayed put."""
         covered = (fill is not None and weight_g is not None and self.prev_fill is not None
                    and self.prev_weight_g is not None
-                   and fill - self.prev_fill >= COVER_JUMP_DPCT and fill >= COVER_MIN_DPCT
-                   and abs(weight_g - self.prev_weight_g) < COVER_WEIGHT_G)
+                   and fill - self.prev_fill >= _COVER_JUMP_DPCT and fill >= _COVER_MIN_DPCT
+                   and abs(weight_g - self.prev_weight_g) < _COVER_WEIGHT_G)
         if not covered:
             # A covered reading does not become the baseline for the next one.
             if fill is not None:
@@ -95,8 +96,8 @@ def emptied(prev_fill: int | None, r: reading.Reading) -> bool:
     """The bin was just emptied: this fill is trustworthy and nearly empty, the fill
     before it was not (the reading's weight may still be doubtful: drift)."""
     return (prev_fill is not None and r.fill_dpct is not None and not r.flags & _DOUBT
-            and r.fill_dpct <= EMPTIED_FILL_DPCT
-            and prev_fill - r.fill_dpct >= EMPTIED_DROP_DPCT)
+            and r.fill_dpct <= _EMPTIED_FILL_DPCT
+            and prev_fill - r.fill_dpct >= _EMPTIED_DROP_DPCT)
 
 
 def make_sampled_reading(cfg: reading.BinConfig, seq: int, ts_ms: int, synced: bool,

@@ -16,7 +16,7 @@ COUNTS_MIN = const(-0x800000)
 
 # Below-tare readings down to this much are drift and read as 0 g; beyond it
 # the cell is faulty or mis-calibrated.
-NEGATIVE_TOLERANCE_G = const(500)
+_NEGATIVE_TOLERANCE_G = const(500)
 
 SATURATED = const(-1)
 BELOW_TARE = const(-2)
@@ -33,7 +33,7 @@ def grams(counts: int, tare_counts: int, cal_counts: int, cal_grams: int) -> int
     else:
         g = -((-net + cal_counts // 2) // cal_counts)
     if g < 0:
-        if -g > NEGATIVE_TOLERANCE_G:
+        if -g > _NEGATIVE_TOLERANCE_G:
             return BELOW_TARE
         g = 0
     return g

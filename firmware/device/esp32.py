@@ -18,14 +18,15 @@ import network
 import ntptime
 from machine import ADC, I2C, RTC, WDT, Pin
 
+from firmware.core.compat import const
 from firmware.core.reading import FLAG_LID_OPEN, FLAG_TILTED
 from firmware.drivers.battery import Battery
 from firmware.drivers.hx711 import HX711
 
 # A wake's worst case: sensors about 3 s, Wi-Fi timeout 8 s, MQTT connect, a 20-message
 # backlog at 5 s per PUBACK timeout, fed between messages. 30 s between feeds.
-WDT_TIMEOUT_MS = 30_000
-COUNTS_SAMPLES = 3
+_WDT_TIMEOUT_MS = const(30_000)
+_COUNTS_SAMPLES = const(3)
 # The port's epoch: 1970 on current ESP32 builds, 2000 on older ones.
 _EPOCH_MS = 946_684_800_000 if time.gmtime(0)[0] == 2000 else 0
 
@@ -96,7 +97,7 @@ class Hardware:
         elif self.us is not None:
             distances = self.us.read_samples(n, temp if temp is not None else 200)  # type: ignore[attr-defined]
         self.hx.power_up()
-        counts = self.hx.read_samples(COUNTS_SAMPLES)
+        counts = self.hx.read_samples(_COUNTS_SAMPLES)
         self.hx.power_down()
         return distances, counts, self.battery.read_mv(), temp
 
@@ -128,7 +129,7 @@ class Esp32:
     """The chip's services for firmware/app.py."""
 
     def __init__(self, board: dict[str, object], hw: Hardware) -> None:
-        self.wdt = WDT(timeout=WDT_TIMEOUT_MS)
+        self.wdt = WDT(timeout=_WDT_TIMEOUT_MS)
         self.hw = hw
         self.rtc = RTC()
         self.wlan = network.WLAN(network.STA_IF)

@@ -12,13 +12,15 @@ import time
 
 from onewire import OneWireError
 
+from firmware.core.compat import const
+
 # MicroPython has no typing module; type checkers take any TYPE_CHECKING as true.
 TYPE_CHECKING = False
 
 if TYPE_CHECKING:
     from ds18x20 import DS18X20
 
-_CONVERT_MS = 750
+_CONVERT_MS = const(750)
 _POWER_ON_C = 85.0
 
 

@@ -13,9 +13,11 @@ import time
 
 from machine import Pin, time_pulse_us
 
+from firmware.core.compat import const
+
 # The module needs this long between pings, or the last ping's echo is read again.
-_SETTLE_MS = 60
-_TRIGGER_US = 12
+_SETTLE_MS = const(60)
+_TRIGGER_US = const(12)
 
 
 def speed_mm_per_s(temp_dc: int) -> int:

@@ -120,13 +120,19 @@ def test_micropython_stub_check_catches_cpython_only_calls() -> None:
     assert '"path"' in proc.stdout
 
 
-def test_bundle_names_sources_by_repository_path_and_drops_line_tables(tmp_path: Path) -> None:
-    """No build machine's path inside the bytecode; line tables only when asked for."""
+def test_bundle_names_sources_by_module_and_keeps_line_tables_only_when_asked(
+        tmp_path: Path) -> None:
+    """No build machine's path inside the bytecode. The default build names a source by
+    its module (a qstr the import interns anyway) and has no line tables; --line-numbers
+    keeps both the tables and the repository path."""
     build(tmp_path / "small")
     build(tmp_path / "debug", line_numbers=True)
-    small = (tmp_path / "small/firmware/app.mpy").read_bytes()
-    debug = (tmp_path / "debug/firmware/app.mpy").read_bytes()
+    small = (tmp_path / "small/firmware/core/fqueue.mpy").read_bytes()
+    debug = (tmp_path / "debug/firmware/core/fqueue.mpy").read_bytes()
+    assert b"firmware/core/fqueue.py" in debug
+    assert b"firmware/core/fqueue.py" not in small
+    assert b"fqueue" in small
     for data in (small, debug):
-        assert b"firmware/app.py" in data
         assert str(ROOT).encode() not in data
     assert len(small) < len(debug)
+
