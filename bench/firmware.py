@@ -21,7 +21,11 @@ A radio wake also samples, so it costs 110 mC in total, not 110 + 16.
 The baseline in the same run is the naive policy: one radio wake per sample.
 
 Heap: gc.mem_alloc() in the MicroPython WebAssembly port after importing from the
-built .mpy bundle, as a board loads it. "core" is firmware/core; "a wake" is what
+built .mpy bundle, as a board loads it, and after a garbage collection. That port
+collects only back at its top level (gc.collect() in a call just marks a collection
+pending), so the snippet returns there ("#--- top level", tests/firmware/run_mpy.mjs)
+before reading gc.mem_alloc(); without that the figures would include about 9 KB of
+garbage the imports leave behind. "core" is firmware/core; "a wake" is what
 main.py imports on an ESP32-DevKitC with an ultrasonic sensor and a DS18B20, without
 and with the MQTT client that only sending wakes import. The WebAssembly port has no
 machine, network, esp32, socket, ... modules; stand-ins are imported before measuring.
@@ -66,10 +70,12 @@ sys.path.insert(0, '/stubs')
 import esp32, machine, network, ntptime, socket, ds18x20, onewire, select, json, os, struct
 import micropython
 gc.collect()
+#--- top level
 micropython.qstr_info()
 before = gc.mem_alloc()
 %s
 gc.collect()
+#--- top level
 print(gc.mem_alloc() - before)
 micropython.qstr_info()
 """

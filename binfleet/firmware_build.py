@@ -44,7 +44,7 @@ def _compile(src: Path, dst: Path, line_numbers: bool) -> None:
     dst.parent.mkdir(parents=True, exist_ok=True)
     # The source name a traceback shows. Without line numbers it is the module's own
     # short name (node, fqueue), a qstr the import interns anyway: a path would cost
-    # each module another 30 bytes of heap. With them, the repository path
+    # each module some 30 bytes more of heap. With them, the repository path
     # (firmware/node.py). Either way a bundle built anywhere is the same bytes.
     if line_numbers:
         options = ["-s", str(src.relative_to(ROOT))]
@@ -80,7 +80,7 @@ def build(out: Path, board: str = "esp32-devkitc", fill_sensor: str = "ultrasoni
 
     Without line_numbers the bytecode carries no line table: the firmware never prints
     a traceback (a failed wake logs repr(exception) and sleeps), and the tables cost
-    about 1.7 KB of heap on a wake. Build with them to debug at the REPL.
+    about 1.8 KB of heap on a sending wake. Build with them to debug at the REPL.
     """
     config = board_json(board, fill_sensor)
     if out.exists():

@@ -40,8 +40,15 @@ if (mounts.length) {
   mp.FS.writeFile("/app/vectors.py", readFileSync(join(root, "tests", "firmware", "vectors.py")));
 }
 mp.FS.mkdir("/data");
+// A line "#--- top level" splits the snippet into parts run one after the other in the
+// same interpreter. Between parts the port is back at its top level, the only place the
+// WebAssembly port collects garbage: gc.collect() inside a call only marks a collection
+// pending (the port cannot see roots held in wasm locals), so a heap measurement needs
+// a gc.collect(), the marker, then gc.mem_alloc().
 try {
-  mp.runPython("import sys\nsys.path.insert(0, '/app')\n" + code);
+  const parts = code.split(/^#--- top level$/m);
+  mp.runPython("import sys\nsys.path.insert(0, '/app')\n" + parts[0]);
+  for (const part of parts.slice(1)) mp.runPython(part);
 } catch (e) {
   process.stderr.write(String(e).slice(0, 4000) + "\n");
   process.exit(1);
