@@ -173,18 +173,23 @@ class Buffer:
             raise BufferUnavailable(f"buffer commit failed: {e}") from e
         return stored, len(accepted) - stored, len(rejected)
 
-    def oldest(self, limit: int) -> list[Row]:
-        """Return up to `limit` buffered readings, oldest first."""
+    def oldest(self, limit: int, after: int = 0) -> list[Row]:
+        """Return up to `limit` buffered readings with ids above `after`, oldest first.
+
+        Ids only grow (AUTOINCREMENT), so a reading buffered later never sorts before
+        one already read: `after` can skip readings whose removal is still under way.
+        """
         cur = self._db.execute(
-            "SELECT id, bin_id, seq, body FROM readings ORDER BY id LIMIT ?", (limit,)
-        )
+            "SELECT id, bin_id, seq, body FROM readings WHERE id > ? ORDER BY id LIMIT ?",
+            (after, limit))
         return [Row(*r) for r in cur.fetchall()]
 
-    def oldest_events(self, limit: int) -> list[tuple[int, Event]]:
-        """Return up to `limit` buffered status events with their ids, oldest first."""
+    def oldest_events(self, limit: int, after: int = 0) -> list[tuple[int, Event]]:
+        """Return up to `limit` buffered status events with ids above `after`, with their
+        ids, oldest first."""
         cur = self._db.execute(
             "SELECT id, bin_id, status, ts_ms, config_version, config_error FROM events "
-            "ORDER BY id LIMIT ?", (limit,))
+            "WHERE id > ? ORDER BY id LIMIT ?", (after, limit))
         return [(r[0], Event(*r[1:])) for r in cur.fetchall()]
 
     def forwarded(self, rows: Sequence[Row], event_ids: Sequence[int] = ()) -> None:
@@ -195,8 +200,8 @@ class Buffer:
             self._db.executemany("DELETE FROM events WHERE id = ?", [(i,) for i in event_ids])
             self._db.executemany("INSERT OR IGNORE INTO forwarded VALUES (?, ?, ?)",
                                  [(r.bin_id, r.seq, now_ms) for r in rows])
-            # rows are the oldest by id and ids only grow (AUTOINCREMENT), so every row in
-            # this id range is one of them: one range delete instead of one per row.
+            # Contiguous ids (the usual batch) are exactly their id range: one range
+            # delete instead of one per row.
             ids = [r.id for r in rows]
             if not ids:
                 pass

@@ -1,9 +1,16 @@
 """Forwarder: batches from the buffer to cloud_ingest over HTTP, deleted only after a 2xx.
 
-Oldest first, so order per bin is kept. Bodies are gzip'd JSON ingest batches
-(protocol.batch) whose id is derived from their (bin, seq) keys. Failures back off
-exponentially with full jitter; 429/503 honour Retry-After; 413 halves the batch;
-a 400 that names one reading dead-letters that reading alone and retries the rest.
+Oldest first, one request at a time, so order per bin is kept. Bodies are gzip'd JSON
+ingest batches (protocol.batch) whose id is derived from their (bin, seq) keys.
+Failures back off exponentially with full jitter; 429/503 honour Retry-After; 413
+halves the batch; a 400 that names one reading dead-letters that reading alone and
+retries the rest.
+
+Removing a confirmed batch from the buffer (a write transaction) runs on a second
+thread while the next batch is already on its way, so cloud_ingest is not left idle
+meanwhile: the next batch is read after the confirmed one by id. If that removal
+fails, or the process dies before it commits, the batch is sent again, which
+cloud_ingest takes as a no-op (idempotent by batch id and by (bin, seq)).
 """
 
 import gzip
@@ -11,8 +18,10 @@ import json
 import logging
 import random
 import re
+import sqlite3
 import threading
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import httpx
 
@@ -46,6 +55,15 @@ class Forwarder:
         self._failures = 0
         self._last_prune = 0.0
         self._thread = threading.Thread(target=self._run, name="gw-forward", daemon=True)
+        # Confirmed batches are removed from the buffer on this thread, with its own
+        # connection; at most one removal is pending at a time.
+        self._remover = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gw-remove")
+        self._remover_buffer: Buffer | None = None
+        self._removing: Future[None] | None = None
+        # Readings and events with ids up to these were confirmed (their removal may be
+        # pending); the next batch starts after them.
+        self._after = 0
+        self._events_after = 0
 
     def start(self) -> None:
         """Start forwarding."""
@@ -74,18 +92,53 @@ class Forwarder:
         try:
             with httpx.Client(timeout=self._cfg.http_timeout_s, headers=headers) as http:
                 while not self._stop.is_set():
-                    rows = buffer.oldest(self._batch_max)
-                    events = buffer.oldest_events(self._batch_max)
+                    rows = buffer.oldest(self._batch_max, self._after)
+                    events = buffer.oldest_events(self._batch_max, self._events_after)
                     if not rows and not events:
-                        self._wake.wait(IDLE_POLL_S)
-                        self._wake.clear()
+                        # Nothing new: let the last removal finish before idling.
+                        if self._removed():
+                            self._wake.wait(IDLE_POLL_S)
+                            self._wake.clear()
+                        else:
+                            self._stop.wait(self._backoff())
                         continue
                     pause = self._send(http, buffer, rows, events)
                     self._maybe_prune(buffer)
                     if pause > 0:
                         self._stop.wait(pause)
         finally:
+            self._removed()
+            self._remover.submit(self._close_remover).result()
+            self._remover.shutdown()
             buffer.close()
+
+    def _remove(self, rows: list[Row], event_ids: list[int]) -> None:
+        """On the remover thread: take a confirmed batch out of the buffer."""
+        if self._remover_buffer is None:
+            try:
+                self._remover_buffer = Buffer(self._cfg.buffer_path, synchronous="NORMAL")
+            except sqlite3.Error as e:
+                raise BufferUnavailable(f"buffer open failed: {e}") from e
+        self._remover_buffer.forwarded(rows, event_ids)
+
+    def _close_remover(self) -> None:
+        if self._remover_buffer is not None:
+            self._remover_buffer.close()
+            self._remover_buffer = None
+
+    def _removed(self) -> bool:
+        """Wait for the pending removal; False if it failed, in which case the confirmed
+        readings it held are read and sent again (a no-op for cloud_ingest)."""
+        removing, self._removing = self._removing, None
+        if removing is None:
+            return True
+        try:
+            removing.result()
+            return True
+        except BufferUnavailable as e:
+            log.error("%s; confirmed readings stay buffered and go again", e)
+            self._after = self._events_after = 0
+            return False
 
     def _maybe_prune(self, buffer: Buffer) -> None:
         now = time.monotonic()
@@ -127,12 +180,19 @@ class Forwarder:
         status = resp.status_code
         try:
             if 200 <= status < 300:
-                buffer.forwarded(rows, [i for i, _ in events])
                 self._counters.add("forwarded", len(rows))
                 self._counters.add("forward_ms", int((time.monotonic() - started) * 1000))
                 self._counters.add("forward_batches")
-                self._failures = 0
                 self._batch_max = min(self._cfg.batch_max, self._batch_max * 2)
+                if not self._removed():  # the previous batch's removal failed
+                    return self._backoff()
+                self._failures = 0
+                if rows:
+                    self._after = rows[-1].id
+                if events:
+                    self._events_after = events[-1][0]
+                self._removing = self._remover.submit(self._remove, rows,
+                                                      [i for i, _ in events])
                 return 0.0
             if status == 413 and len(rows) + len(events) > 1:
                 self._batch_max = max(1, len(rows) // 2)

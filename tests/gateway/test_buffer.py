@@ -5,7 +5,7 @@ import sys
 import time
 from pathlib import Path
 
-from gateway.buffer import Accepted, Buffer, Rejected
+from gateway.buffer import Accepted, Buffer, Event, Rejected
 from gateway.committer import check_message
 
 
@@ -26,6 +26,27 @@ def test_commit_dedupes_while_buffered_and_after_forwarding(tmp_path: Path) -> N
     # After the window the keys are forgotten (downstream is idempotent anyway).
     assert b.prune_forwarded(int(time.time() * 1000) + 1) == 2
     assert b.commit([acc(1)]) == (1, 0, 0)
+
+
+
+def test_reading_on_after_a_batch_whose_removal_is_pending(tmp_path: Path) -> None:
+    """oldest(after=id) starts past a batch still buffered; readings buffered later, and
+    ones a failed removal left behind, are read in id order; a removal with gaps in its
+    ids (a dead-lettered reading between) removes exactly its own rows."""
+    b = Buffer(tmp_path / "b.sqlite3")
+    b.commit([acc(s) for s in range(1, 7)])
+    first = b.oldest(2)
+    assert [r.seq for r in b.oldest(2, after=first[-1].id)] == [3, 4]
+    b.commit([acc(7)])
+    assert [r.seq for r in b.oldest(10, after=b.oldest(6)[-1].id)] == [7]
+    b.dead_letter_rows([b.oldest(4)[3]], "x", "test")  # seq 4 leaves the buffer
+    b.forwarded([r for r in b.oldest(10) if r.seq in (3, 5)])  # ids with a gap
+    assert [r.seq for r in b.oldest(10)] == [1, 2, 6, 7]
+    b.forwarded(first)
+    assert [r.seq for r in b.oldest(10)] == [6, 7]
+    b.commit([Event("bin-1", "online", 1), Event("bin-1", "offline", 2)])
+    (first_id, _), = b.oldest_events(1)
+    assert [e.status for _, e in b.oldest_events(10, after=first_id)] == ["offline"]
 
 
 def test_dead_letters_keep_reason_and_evidence(tmp_path: Path) -> None:

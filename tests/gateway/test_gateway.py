@@ -326,6 +326,43 @@ def test_uplink_slowed_cut_and_reset_mid_batch(
         ingest.stop()
 
 
+
+def test_a_confirmed_batch_whose_removal_fails_is_sent_again_and_stored_once(
+        tmp_path: Path, mosquitto: Mosquitto, victoria: VictoriaMetrics) -> None:
+    """The forwarder removes a confirmed batch from its buffer while the next one is on
+    its way. Another process holds the buffer's write lock, so removals fail (after the
+    busy timeout): the confirmed readings stay buffered and go again, and once the lock
+    is gone everything is stored once and the buffer empties."""
+    ingest = Ingest(tmp_path / "ingest", influx_url=victoria.url)
+    gw = GatewayProcess(tmp_path / "gw", mosquitto.url, ingest.url, extra="batch_max = 1000\n")
+    start_ms = int(time.time() * 1000) - 3_600_000
+    items = [Accepted(f"rm-{i % 3}", i // 3, start_ms + i * 1000,
+                      good(f"rm-{i % 3}", i // 3, start_ms + i * 1000).decode())
+             for i in range(3000)]
+    buffer = Buffer(gw.buffer_path)
+    buffer.commit(items)
+    buffer.close()
+    gw.start()  # cloud_ingest is not up yet: nothing is confirmed, nothing removed
+    lock = sqlite3.connect(gw.buffer_path, isolation_level=None)
+    try:
+        lock.execute("BEGIN IMMEDIATE")
+        ingest.start()
+        # 3 batches hold the readings; more than 3 taken means some went twice.
+        wait_for(lambda: httpx.get(f"{ingest.url}/api/v1/stats", timeout=10).json().get(
+            "batches", 0) > 3, 90, "a batch sent again after its removal failed")
+        assert gw.report()["depth"] == 3000  # nothing could be removed
+        lock.execute("ROLLBACK")
+        wait_for(lambda: gw.report().get("depth") == 0, 90, "buffer drained")
+        assert set(victoria.points()) == {(a.bin_id, a.ts_ms) for a in items}
+        state = httpx.get(f"{ingest.url}/api/v1/bins", timeout=10).json()
+        assert sorted((b["bin_id"], b["readings"], b["seq"]) for b in state) == [
+            (f"rm-{i}", 1000, 999) for i in range(3)]  # each reading taken once
+    finally:
+        lock.close()
+        gw.stop()
+        ingest.stop()
+
+
 @pytest.fixture
 def tiny_fs(tmp_path: Path) -> Iterator[Path]:
     """An 8 MB tmpfs for the gateway's buffer, so a test can fill it."""
