@@ -150,6 +150,11 @@ def _sqlite_pragmas(dbapi_conn: object, _record: object) -> None:
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA busy_timeout=10000")
     cur.execute("PRAGMA foreign_keys=ON")
+    # 64 MiB of page cache (SQLite's default is 2 MiB): a batch touches a page of the
+    # readings history's key index for nearly every bin, and with a few thousand bins
+    # those pages no longer fit the default; a backlog drain then reads them again and
+    # again. The cache grows only as pages are used.
+    cur.execute("PRAGMA cache_size=-65536")
     cur.close()
 
 
