@@ -26,10 +26,16 @@ class SimHX711:
     """The chip; give its .dout and .sck to the driver."""
 
     def __init__(self, counts: Callable[[], int], clock: "SimClock",
-                 ready_after: int = 2) -> None:
+                 ready_after: int = 2, sps: int | None = None) -> None:
         self.counts = counts
+        self.clock = clock
         clock.listeners.append(self._time_passes)
         self.ready_after = ready_after
+        # With sps (10 or 80, as the RATE pin sets), readiness follows simulated time
+        # instead of a count of polls: the first conversion after power-up is out after
+        # the settling time (400 ms at 10 SPS, 50 ms at 80), each next one a period later.
+        self.sps = sps
+        self._ready_at = clock.us + self._settle_us()
         self.never_ready = False
         self.sck_level = 0
         self.powered = True
@@ -43,6 +49,9 @@ class SimHX711:
         self.dout = _Pin(self._dout, lambda v: None)
         self.sck = _Pin(lambda: self.sck_level, self._clock)
 
+    def _settle_us(self) -> int:
+        return 400_000 if self.sps == 10 else 50_000
+
     def _dout(self) -> int:
         if not self.powered or self.never_ready:
             return 1
@@ -54,6 +63,11 @@ class SimHX711:
             self._shifting = False
             self._ready_seen = False
             self._polls = 0
+            if self.sps:
+                self._ready_at = self.clock.us + 1_000_000 // self.sps
+        if self.sps:
+            self._ready_seen = self.clock.us >= self._ready_at
+            return 0 if self._ready_seen else 1
         self._polls += 1
         if self._polls > self.ready_after:
             self._ready_seen = True
@@ -67,6 +81,7 @@ class SimHX711:
         if falling and not self.powered:
             self.powered = True
             self._polls = 0
+            self._ready_at = self.clock.us + self._settle_us()
             return
         if not rising:
             return
@@ -92,10 +107,12 @@ class SimHX711:
 
 
 class SimClock:
-    """MicroPython's time.ticks_ms/ticks_diff/sleep_ms/sleep_us, on simulated time."""
+    """MicroPython's time.ticks_ms/ticks_diff/sleep_ms/sleep_us, and machine.lightsleep,
+    on simulated time."""
 
     def __init__(self) -> None:
         self.us = 0
+        self.asleep_us = 0  # of which in machine.lightsleep (lightsleep_ms)
         self.listeners: list[Callable[[int], None]] = []
 
     def ticks_ms(self) -> int:
@@ -106,6 +123,11 @@ class SimClock:
         return a - b
 
     def sleep_ms(self, ms: int) -> None:
+        self.sleep_us(ms * 1000)
+
+    def lightsleep_ms(self, ms: int) -> None:
+        """machine.lightsleep(ms): the CPU stops, the chips go on."""
+        self.asleep_us += ms * 1000
         self.sleep_us(ms * 1000)
 
     def sleep_us(self, us: int) -> None:

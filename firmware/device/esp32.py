@@ -53,15 +53,17 @@ class Hardware:
         # Drivers are imported only for the parts this board has: each costs heap.
         self.tof = None  # type: object
         self.us = None  # type: object
+        self.to_mm = None  # type: object
         if board.get("fill_sensor") == "vl53l1x":
             from firmware.drivers.vl53l1x import LONG, VL53L1X
 
             self.tof = VL53L1X(I2C(0, sda=Pin(pins["i2c_sda"]), scl=Pin(pins["i2c_scl"])),
                                LONG, 50)
         else:
-            from firmware.drivers.ultrasonic import Ultrasonic
+            from firmware.drivers.ultrasonic import Ultrasonic, distance_mm
 
             self.us = Ultrasonic(Pin(pins["us_trigger"], Pin.OUT), Pin(pins["us_echo"], Pin.IN))
+            self.to_mm = distance_mm
         self.lid = None  # type: object
         self.tilt = None  # type: object
         if pins.get("lid_switch") is not None or pins.get("tilt_switch") is not None:
@@ -86,19 +88,32 @@ class Hardware:
 
     def read_samples(self, n: int) -> tuple[list[int | None], list[int | None], int | None,
                                             int | None]:
-        """(distances_mm, counts, battery_mv, temp_dc) for one wake."""
-        temp = self.thermo.read_dc() if self.thermo is not None else None  # type: ignore[attr-defined]
+        """(distances_mm, counts, battery_mv, temp_dc) for one wake.
+
+        The slow parts overlap, since every millisecond awake costs battery: the
+        DS18B20 converts and the HX711 settles while the fill sensor pings; the echo
+        times become millimetres once the air temperature is in.
+        """
+        thermo = self.thermo
+        if thermo is not None:
+            thermo.start()  # type: ignore[attr-defined]
+        self.hx.power_up()
         distances = [None] * n  # type: list[int | None]
+        echoes = None
         if self.tof is not None:
             try:
                 distances = self.tof.read_samples(n)  # type: ignore[attr-defined]
             except OSError:
                 pass  # no answer: the sampler flags no echo, never a number
         elif self.us is not None:
-            distances = self.us.read_samples(n, temp if temp is not None else 200)  # type: ignore[attr-defined]
-        self.hx.power_up()
+            echoes = self.us.echoes_us(n)  # type: ignore[attr-defined]
         counts = self.hx.read_samples(_COUNTS_SAMPLES)
         self.hx.power_down()
+        temp = thermo.read_dc() if thermo is not None else None  # type: ignore[attr-defined]
+        if echoes is not None:
+            air = temp if temp is not None else 200
+            distances = [None if e is None else self.to_mm(e, air)  # type: ignore[operator]
+                         for e in echoes]
         return distances, counts, self.battery.read_mv(), temp
 
     def switch_flags(self) -> int:

@@ -11,7 +11,7 @@ ignored). No echo within the time the maximum range needs gives None, never a ha
 
 import time
 
-from machine import Pin, time_pulse_us
+from machine import Pin, lightsleep, time_pulse_us
 
 from firmware.core.compat import const
 
@@ -42,23 +42,31 @@ class Ultrasonic:
         self.timeout_us = max_mm * 2_000_000 // speed_mm_per_s(-400) * 11 // 10
         self.trigger.value(0)
 
-    def ping(self, temp_dc: int = 200) -> int | None:
-        """One measurement in mm, or None if no echo came back in time."""
+    def echo_us(self) -> int | None:
+        """One ping's round trip in microseconds, or None if no echo came back in time."""
         self.trigger.value(0)
         time.sleep_us(5)
         self.trigger.value(1)
         time.sleep_us(_TRIGGER_US)
         self.trigger.value(0)
-        echo_us = time_pulse_us(self.echo, 1, self.timeout_us)
-        if echo_us < 0:
-            return None
-        return distance_mm(echo_us, temp_dc)
+        echo = time_pulse_us(self.echo, 1, self.timeout_us)
+        return None if echo < 0 else echo
 
-    def read_samples(self, n: int, temp_dc: int = 200) -> list[int | None]:
-        """n pings, spaced so that no ping hears the one before."""
+    def ping(self, temp_dc: int = 200) -> int | None:
+        """One measurement in mm, or None if no echo came back in time."""
+        echo = self.echo_us()
+        return None if echo is None else distance_mm(echo, temp_dc)
+
+    def echoes_us(self, n: int) -> list[int | None]:
+        """n round trips, spaced so that no ping hears the one before; distance_mm()
+        turns them into millimetres once the air temperature is known."""
         out = []
         for i in range(n):
             if i:
-                time.sleep_ms(_SETTLE_MS)
-            out.append(self.ping(temp_dc))
+                lightsleep(_SETTLE_MS)  # the CPU stops; the sensors stay powered
+            out.append(self.echo_us())
         return out
+
+    def read_samples(self, n: int, temp_dc: int = 200) -> list[int | None]:
+        """n pings in mm at temp_dc."""
+        return [None if e is None else distance_mm(e, temp_dc) for e in self.echoes_us(n)]

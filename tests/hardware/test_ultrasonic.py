@@ -21,6 +21,7 @@ def setup(monkeypatch: pytest.MonkeyPatch) -> tuple[types.ModuleType, SimClock]:
         return sensors[0].time_pulse_us(pin, level, timeout)
 
     machine.time_pulse_us = time_pulse_us  # type: ignore[attr-defined]
+    machine.lightsleep = clock.lightsleep_ms  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "machine", machine)
     monkeypatch.delitem(sys.modules, "firmware.drivers.ultrasonic", raising=False)
     import firmware.drivers.ultrasonic as mod
