@@ -9,14 +9,21 @@ interval, which the policy shortens near full and lengthens near empty. Wake-ups
 counted, not timed: the energy per wake comes from the model below.
 
 Energy model (per wake; charge in millicoulombs = mA x s):
+  sampling wake without radio: boot from deep sleep 0.25 s (assumed: ROM bootloader,
+      MicroPython start, imports) plus the sensors' time, simulated: the real
+      firmware/device/esp32.py and drivers read the default board (ESP32-DevKitC,
+      JSN-SR04T, HX711 with RATE high, DS18B20, 5 pings) on simulated chips and a
+      simulated clock (hardware/sim_esp32.py), which counts every wait on a chip;
+      45 mA while the CPU runs (assumed: ESP32 at 160 MHz with Wi-Fi off ~27 mA, the
+      powered sensors ~18 mA), 19 mA in machine.lightsleep between pings and while
+      the DS18B20 converts (assumed: ESP32 ~0.8 mA, the sensors as before)
   radio wake (Wi-Fi with static IP, MQTT connect, QoS 1 publish, disconnect): 0.8 s,
-      110 mC -- measured on MicroPython, quoted in issue 3 (DHCP: 2.9 s, 340 mC)
-  sampling wake without radio: 0.35 s at 45 mA = 16 mC (assumed: boot from deep sleep
-      ~0.25 s, HX711 10 samples at 80 SPS, 5 ultrasonic pings)
+      110 mC -- measured on MicroPython, quoted in issue 3 (DHCP: 2.9 s, 340 mC). That
+      measurement includes a boot, so a wake that samples and sends costs the sampling
+      wake plus 110 mC less one boot (0.25 s at 45 mA).
   deep sleep: 20 uA (assumed: ESP32 ~10 uA, regulator and divider ~8 uA, HX711 powered
       down ~1 uA) = 1.73 C a day
   battery: 2 x AA lithium, 3,000 mAh = 10,800 C, 85 % usable (cold, self-discharge)
-A radio wake also samples, so it costs 110 mC in total, not 110 + 16.
 
 The baseline in the same run is the naive policy: one radio wake per sample.
 
@@ -49,13 +56,17 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import report
-from binfleet.firmware_build import build
+from binfleet.firmware_build import board_json, build
 from firmware.core import binary, payload, reading
 from firmware.core.policy import Policy, PolicyConfig
 from hardware.sim import SimHardware
+from hardware.sim_esp32 import SimEsp32
 
-RADIO_WAKE_MC = 110.0
-SAMPLE_WAKE_MC = 0.35 * 45
+RADIO_MEASURED_MC = 110.0
+SAMPLES = 5  # distance samples a wake takes by default (remote config "samples")
+BOOT_S = 0.25
+AWAKE_MA = 45.0
+LIGHT_SLEEP_MA = 19.0
 SLEEP_UA = 20.0
 BATTERY_C = 3.0 * 3600 * 0.85
 TOPIC = "bins/bin-0001/telemetry"
@@ -106,7 +117,7 @@ STUBS = {
     "machine.py": "class Pin:\n IN=OUT=PULL_UP=0\nclass ADC:\n ATTN_11DB=3\n"
                   "class I2C: pass\nclass RTC: pass\nclass WDT: pass\n"
                   "def disable_irq(): pass\ndef enable_irq(s): pass\n"
-                  "def time_pulse_us(*a): pass\n",
+                  "def time_pulse_us(*a): pass\ndef lightsleep(ms): pass\n",
     "esp32.py": "WAKEUP_ALL_LOW=False\n", "network.py": "STA_IF=0\n", "ntptime.py": "",
     "socket.py": "", "ds18x20.py": "class DS18X20: pass\n",
     "onewire.py": "class OneWire: pass\nclass OneWireError(Exception): pass\n",
@@ -173,10 +184,21 @@ def simulate(days: int, batch_size: int) -> tuple[int, int, int]:
     return wakes, radio, wakes
 
 
-def battery_years(wakes_per_day: float, radio_per_day: float) -> float:
+def sensor_seconds(samples: int) -> tuple[float, float]:
+    """Simulated seconds a wake spends on its sensors (the sensor rail switched on,
+    esp32.Hardware(board).read_samples(samples) on the default board's chips), and how
+    many of them in machine.lightsleep."""
+    sim = SimEsp32(board_json("esp32-devkitc", "ultrasonic"))
+    with sim.installed() as esp32:
+        esp32.Hardware(sim.board).read_samples(samples)
+    return sim.clock.us / 1e6, sim.clock.asleep_us / 1e6
+
+
+def battery_years(wakes_per_day: float, radio_per_day: float, sample_mc: float) -> float:
     """Years on the battery under the energy model."""
     sample_only = wakes_per_day - radio_per_day
-    per_day_c = (sample_only * SAMPLE_WAKE_MC + radio_per_day * RADIO_WAKE_MC) / 1000 \
+    radio_mc = sample_mc + RADIO_MEASURED_MC - BOOT_S * AWAKE_MA
+    per_day_c = (sample_only * sample_mc + radio_per_day * radio_mc) / 1000 \
         + SLEEP_UA * 86_400 / 1e6
     return BATTERY_C / per_day_c / 365
 
@@ -211,8 +233,11 @@ def main() -> None:
     wakes, radio, _ = simulate(args.days, PolicyConfig().batch_size)
     naive_wakes, naive_radio, _ = simulate(args.days, 1)
     wakes_day, radio_day = wakes / args.days, radio / args.days
-    years = battery_years(wakes_day, radio_day)
-    naive_years = battery_years(naive_wakes / args.days, naive_radio / args.days)
+    sensors_s, asleep_s = sensor_seconds(SAMPLES)
+    sample_mc = (BOOT_S + sensors_s - asleep_s) * AWAKE_MA + asleep_s * LIGHT_SLEEP_MA
+    radio_mc = sample_mc + RADIO_MEASURED_MC - BOOT_S * AWAKE_MA
+    years = battery_years(wakes_day, radio_day, sample_mc)
+    naive_years = battery_years(naive_wakes / args.days, naive_radio / args.days, sample_mc)
     with tempfile.TemporaryDirectory() as tmp:
         bundle = Path(tmp) / "bundle"
         build(bundle)  # the .mpy files a board runs
@@ -227,7 +252,9 @@ def main() -> None:
         ("bytes per reading, binary", f"{binary_bytes:.1f} ({per_msg} per publish; 24 B each)"),
         ("sampling wakes per day", f"{wakes_day:.1f} (15 min default, adaptive)"),
         ("radio wake-ups per day", f"{radio_day:.1f} (naive: {naive_radio / args.days:.1f})"),
-        ("awake per wake (model)", "0.35 s sampling, 0.8 s with radio (static IP)"),
+        ("awake per wake", f"{BOOT_S + sensors_s:.2f} s sampling ({BOOT_S} s boot, assumed; "
+                           f"{sensors_s:.2f} s sensors, simulated, {asleep_s:.2f} s of it in "
+                           f"light sleep): {sample_mc:.0f} mC; sending too: {radio_mc:.0f} mC"),
         ("battery estimate", f"{years:.1f} years (target > 5; naive policy "
                              f"{naive_years:.1f} years)"),
         ("MicroPython heap, core", f"{heap_core / 1024:.1f} KB after import from .mpy "
@@ -247,14 +274,18 @@ def main() -> None:
         "sampling_wakes_per_day": round(wakes_day, 1), "radio_wakes_per_day": round(radio_day, 1),
         "naive_radio_wakes_per_day": round(naive_radio / args.days, 1),
         "battery_years": round(years, 2), "naive_battery_years": round(naive_years, 2),
-        "target_battery_years": 5, "heap_bytes_core": heap_core,
+        "target_battery_years": 5, "sensor_s_per_wake": round(sensors_s, 3),
+        "light_sleep_s_per_wake": round(asleep_s, 3),
+        "sample_wake_mC": round(sample_mc, 1), "radio_wake_mC": round(radio_mc, 1),
+        "heap_bytes_core": heap_core,
         "heap_bytes_wake": heap_wake, "heap_bytes_radio_wake": heap_radio,
         "heap_bytes_radio_wake_bare_stand_ins": heap_radio_bare,
         "qstr_pool_unused_bytes": {"core": slack_core, "wake": slack_wake,
                                    "radio_wake": slack_radio, "radio_wake_bare": slack_bare},
         "heap_bytes_radio_wake_from_py": heap_wake_py,
         "target_heap_bytes": 40 * 1024,
-        "model": {"radio_wake_mC": RADIO_WAKE_MC, "sample_wake_mC": SAMPLE_WAKE_MC,
+        "model": {"radio_wake_measured_mC": RADIO_MEASURED_MC, "boot_s": BOOT_S,
+                  "awake_mA": AWAKE_MA, "light_sleep_mA": LIGHT_SLEEP_MA,
                   "sleep_uA": SLEEP_UA, "battery_C": BATTERY_C}})
 
 
