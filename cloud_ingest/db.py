@@ -74,6 +74,8 @@ bin_status = sa.Table(
     sa.Column("status_ts_ms", sa.BigInteger, nullable=False),
     sa.Column("config_version", sa.Integer),
     sa.Column("config_error", sa.String(200)),
+    # Readings the bin's flash queue had to drop, the total it last reported.
+    sa.Column("dropped", sa.Integer),
 )
 # Recent readings per bin (history_days), each once: the key that makes replays no-ops
 # and the input of rollups, collections and predictions.

@@ -30,6 +30,9 @@ class BinState(BaseModel):
     status_ts_ms: int | None = None
     config_version: int | None = None
     config_error: str | None = None
+    dropped: int | None = Field(None, description="readings the bin's flash queue had to "
+                                                  "drop in a long outage (its reported "
+                                                  "total): they will never arrive")
     online: bool = Field(description="reported within twice its interval plus 5 minutes")
     date_last_emptying_ms: int | None = None
     empty_baseline_kg: float | None = Field(None, description="weight left by the last full "

@@ -123,7 +123,8 @@ class FleetState:
              "weight_kg": r.weight_kg, "battery_mv": r.battery_mv, "temp_c": r.temp_c,
              "quality": r.quality, "flags": r.flags} for r in newest.values()]
         out += [{"type": "status", "bin_id": e.bin_id, "status": e.status, "ts_ms": e.ts_ms,
-                 "config_version": e.config_version, "config_error": e.config_error}
+                 "config_version": e.config_version, "config_error": e.config_error,
+                 "dropped": e.dropped}
                 for e in events]
         for listener in self.listeners:
             listener(out)
@@ -316,13 +317,15 @@ class FleetState:
         if row is None:
             conn.execute(t.insert().values(bin_id=e.bin_id, status=e.status,
                                            status_ts_ms=e.ts_ms, config_version=e.config_version,
-                                           config_error=e.config_error))
+                                           config_error=e.config_error, dropped=e.dropped))
             return
         if e.ts_ms < row.status_ts_ms:
             return
         values: dict[str, Any] = {"status": e.status, "status_ts_ms": e.ts_ms}
         if e.config_version is not None:  # the will carries none: keep the last known
             values.update(config_version=e.config_version, config_error=e.config_error)
+        if e.dropped is not None:
+            values["dropped"] = e.dropped
         conn.execute(t.update().where(t.c.bin_id == e.bin_id).values(**values))
 
     def prune(self, now_ms: int, history_days: int = HISTORY_DAYS) -> int:

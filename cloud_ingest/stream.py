@@ -7,7 +7,8 @@ reconnects and reloads /api/v1/bins. Events:
 
     event: reading   data: {"bin_id", "ts_ms", "fill_pct", "weight_kg", "battery_mv",
                             "temp_c", "quality", "flags"}     (a bin's newest reading)
-    event: status    data: {"bin_id", "status", "ts_ms", "config_version", "config_error"}
+    event: status    data: {"bin_id", "status", "ts_ms", "config_version", "config_error",
+                            "dropped"}
 
 One process sees the batches it took: with several cloud_ingest processes behind a
 load balancer, a client sees the changes of the process it is connected to.

@@ -14,7 +14,9 @@ With a RemoteConfig, a sending wake also subscribes to the retained
 `bins/{id}/config`; a new config is checked, saved and put in force for the next
 sample, and the outcome goes out retained on `bins/{id}/status`
 (firmware/core/remote.py). A config change therefore reaches a bin at its next radio
-wake: at the latest after heartbeat_s.
+wake: at the latest after heartbeat_s. The same retained status carries the number of
+readings the flash queue had to drop (`"dropped"`), sent on the first sending wake that
+gets through after a drop.
 
 `hw.read_samples()` returns (distances_mm, counts, battery_mv, temp_dc): lists of
 samples for the first two (firmware/core/sampling.py makes one reading of them);
@@ -26,7 +28,7 @@ hardware/sim.py in tests. If hw has `switch_flags()`, its lid-open and tilted fl
 from firmware.core import binary, reading
 from firmware.core.fqueue import FlashQueue
 from firmware.core.policy import Policy, PolicyConfig
-from firmware.core.remote import RemoteConfig
+from firmware.core.remote import RemoteConfig, status_message
 from firmware.core.sampling import History, emptied, make_sampled_reading
 from firmware.core.seq import SeqCounter
 
@@ -143,7 +145,14 @@ class Node:
                 self.sent += len(records)
                 if self.feed is not None:
                     self.feed()  # type: ignore[operator]
-            self._take_config(client)
+            status_due = self._take_config(client)
+            queue = self.queue
+            if status_due or queue.dropped != queue.reported:
+                remote = self.remote
+                client.publish(self._status_topic, status_message(
+                    remote.version if remote is not None else 0,
+                    remote.error if remote is not None else None, queue.dropped), retain=True)
+                queue.mark_reported()
             client.disconnect()
             return True
         except (MQTTError, OSError):
@@ -151,20 +160,21 @@ class Node:
             client.close()
             return False
 
-    def _take_config(self, client: "MQTTClient") -> None:
-        """Apply a retained config that came in, and report the outcome."""
+    def _take_config(self, client: "MQTTClient") -> bool:
+        """Apply a retained config that came in; True if its outcome is to be reported."""
         remote = self.remote
+        due = False
         if remote is None:
-            return
+            return due
         for topic, payload in client.inbox:
             if topic != self._config_topic or not payload:
                 continue
             applied, status = remote.offer(payload)
             if applied:
                 self.policy.cfg = remote.policy()
-            if status is not None:
-                client.publish(self._status_topic, status, retain=True)
+            due = due or status is not None
         client.inbox = []
+        return due
 
     def wake(self, lid: bool = False) -> bool:
         """One wake: sample, and send if the policy says so. True if the queue is empty.

@@ -44,7 +44,8 @@ CREATE TABLE IF NOT EXISTS events (
     status TEXT NOT NULL,
     ts_ms INTEGER NOT NULL,
     config_version INTEGER,
-    config_error TEXT
+    config_error TEXT,
+    dropped INTEGER
 );
 CREATE TABLE IF NOT EXISTS dead_letters (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -57,7 +58,8 @@ CREATE TABLE IF NOT EXISTS dead_letters (
 """
 
 _INSERT_EVENT = """
-INSERT INTO events (bin_id, status, ts_ms, config_version, config_error) VALUES (?, ?, ?, ?, ?)
+INSERT INTO events (bin_id, status, ts_ms, config_version, config_error, dropped)
+VALUES (?, ?, ?, ?, ?, ?)
 """
 
 
@@ -65,8 +67,8 @@ INSERT INTO events (bin_id, status, ts_ms, config_version, config_error) VALUES 
 Event = StatusEvent
 
 
-def _event_row(e: Event) -> tuple[str, str, int, int | None, str | None]:
-    return (e.bin_id, e.status, e.ts_ms, e.config_version, e.config_error)
+def _event_row(e: Event) -> tuple[str, str, int, int | None, str | None, int | None]:
+    return (e.bin_id, e.status, e.ts_ms, e.config_version, e.config_error, e.dropped)
 
 
 _INSERT_NEW = """
@@ -130,9 +132,11 @@ class Buffer:
         self._db.execute(f"PRAGMA synchronous={synchronous}")
         self._db.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
         self._db.executescript(_SCHEMA)
-        # Buffers made before events carried the config version gain its columns.
+        # Buffers made before events carried the config version and the dropped count
+        # gain their columns.
         columns = {r[1] for r in self._db.execute("PRAGMA table_info(events)")}
-        for name, kind in (("config_version", "INTEGER"), ("config_error", "TEXT")):
+        for name, kind in (("config_version", "INTEGER"), ("config_error", "TEXT"),
+                           ("dropped", "INTEGER")):
             if name not in columns:
                 self._db.execute(f"ALTER TABLE events ADD COLUMN {name} {kind}")
 
@@ -188,7 +192,7 @@ class Buffer:
         """Return up to `limit` buffered status events with ids above `after`, with their
         ids, oldest first."""
         cur = self._db.execute(
-            "SELECT id, bin_id, status, ts_ms, config_version, config_error FROM events "
+            "SELECT id, bin_id, status, ts_ms, config_version, config_error, dropped FROM events "
             "WHERE id > ? ORDER BY id LIMIT ?", (after, limit))
         return [(r[0], Event(*r[1:])) for r in cur.fetchall()]
 

@@ -77,7 +77,7 @@ def check_items(topic: str, payload: bytes, now_ms: int) -> list[Accepted | Even
             bin_id = topics.bin_of(topic)
             if topics.kind_of(topic) == "status":
                 e = status.decode(bin_id, payload, now_ms)
-                return [Event(e.bin_id, e.status, e.ts_ms, e.config_version, e.config_error)]
+                return [e]
             if binary.is_binary(payload):
                 return [Accepted(r.bin_id, r.seq, r.ts_ms,
                                  json.dumps(r.to_wire(), separators=(",", ":")))

@@ -6,12 +6,16 @@ newest config was refused, why:
 
     {"state": "online", "config": 7}
     {"state": "online", "config": 6, "config_error": "interval_s: must be 60..86400 (v7)"}
+    {"state": "online", "config": 7, "dropped": 12}
+
+"dropped" is the number of readings the bin's flash queue had to drop since it was
+provisioned (its queue was full through a long outage): they will never arrive.
 
 A bare "online" or "offline" is accepted too. The gateway passes each on as an event
 stamped with the time it received it. In an ingest batch:
 
     {"bin": "bin-0001", "status": "online", "ts_ms": 1764800000000,
-     "config_version": 7}                       (config_error when there is one)
+     "config_version": 7}                       (config_error, dropped when there are)
 """
 
 import json
@@ -31,7 +35,8 @@ class StatusEvent:
     """A bin went online or offline (as far as the broker could tell) at ts_ms.
 
     config_version is the remote config version the bin runs (None: not reported);
-    config_error says why the newest config it was sent was refused.
+    config_error says why the newest config it was sent was refused; dropped is how many
+    readings its flash queue has had to drop (None: not reported).
     """
 
     bin_id: str
@@ -39,6 +44,7 @@ class StatusEvent:
     ts_ms: int
     config_version: int | None = None
     config_error: str | None = None
+    dropped: int | None = None
 
     def to_wire(self) -> dict[str, Any]:
         """Return the batch form."""
@@ -47,7 +53,15 @@ class StatusEvent:
             out["config_version"] = self.config_version
         if self.config_error is not None:
             out["config_error"] = self.config_error
+        if self.dropped is not None:
+            out["dropped"] = self.dropped
         return out
+
+
+def _dropped(value: object) -> int | None:
+    if value is not None and (type(value) is not int or not 0 <= value < 2**31):
+        raise ProtocolError("dropped", "must be an integer 0..2^31-1", value)
+    return value
 
 
 def _config_fields(version: object, error: object) -> tuple[int | None, str | None]:
@@ -75,7 +89,7 @@ def decode(bin_id: str, payload: bytes, ts_ms: int) -> StatusEvent:
         if state not in STATUSES:
             raise ProtocolError("state", "must be online or offline", state)
         version, error = _config_fields(obj.get("config"), obj.get("config_error"))
-        return StatusEvent(bin_id, str(state), ts_ms, version, error)
+        return StatusEvent(bin_id, str(state), ts_ms, version, error, _dropped(obj.get("dropped")))
     if text not in STATUSES:
         raise ProtocolError("status", "must be online or offline, or a JSON status", text[:40])
     return StatusEvent(bin_id, text, ts_ms)
@@ -93,4 +107,4 @@ def validate(obj: object) -> StatusEvent:
     if type(ts_ms) is not int or not 0 <= ts_ms < 2**53:
         raise ProtocolError("ts_ms", "must be an integer 0..2^53-1", ts_ms)
     version, error = _config_fields(obj.get("config_version"), obj.get("config_error"))
-    return StatusEvent(bin_id, str(status), ts_ms, version, error)
+    return StatusEvent(bin_id, str(status), ts_ms, version, error, _dropped(obj.get("dropped")))

@@ -4,7 +4,8 @@ Records are appended to `<prefix>.dat` as
 
     [length: 1 byte][payload: length bytes][CRC-16/CCITT-FALSE of payload: 2 bytes, big end]
 
-and `<prefix>.meta` holds "<head offset> <dropped total>", replaced by rename (atomic
+and `<prefix>.meta` holds "<head offset> <dropped total> <reported total>", replaced by
+rename (atomic
 on littlefs and POSIX). A power cut during an append leaves at most that record torn;
 on open the queue scans from the head and stops at the first record that runs past the
 end or fails its CRC, then rewrites the good part (MicroPython files cannot truncate).
@@ -12,7 +13,9 @@ A power cut after a publish but before pop() only means that record is sent agai
 the gateway drops the duplicate by (bin, seq).
 
 The queue holds at most max_bytes of records; appending beyond drops the oldest and
-counts them in `dropped`, which the device reports, never silently.
+counts them in `dropped`, never silently: the node puts the total on its status topic
+(firmware/node.py) and then calls mark_reported(), so `reported` trails `dropped`
+until the next report got through.
 
     q = FlashQueue("/data/q", max_bytes=64 * 1024)
     q.append(payload_bytes)
@@ -48,6 +51,7 @@ class FlashQueue:
         self._max = max_bytes
         self.head = 0
         self.dropped = 0
+        self.reported = 0
         self._offsets: list[int] = []  # offset of every live record, oldest first
         self._end = 0
         self._load_meta()
@@ -60,12 +64,21 @@ class FlashQueue:
             parts = (read_text(self._meta) or "").split()
             self.head = int(parts[0])
             self.dropped = int(parts[1])
+            self.reported = int(parts[2]) if len(parts) > 2 else 0
         except (ValueError, IndexError):
             self.head = 0
             self.dropped = 0
+            self.reported = 0
 
     def _store_meta(self) -> None:
-        write_atomic(self._meta, str(self.head) + " " + str(self.dropped))
+        write_atomic(self._meta, str(self.head) + " " + str(self.dropped) + " " +
+                     str(self.reported))
+
+    def mark_reported(self) -> None:
+        """The dropped total went out (the broker acknowledged the status message)."""
+        if self.reported != self.dropped:
+            self.reported = self.dropped
+            self._store_meta()
 
     def _recover(self) -> None:
         """Index the records from head; cut a torn or corrupt tail. Reads one record at a time."""

@@ -11,6 +11,7 @@ rename) and its version goes out on the status topic, retained:
 
     {"state":"online","config":7}
     {"state":"online","config":6,"config_error":"v7 interval_s: must be 60..86400"}
+    {"state":"online","config":7,"dropped":12}     (readings the flash queue dropped)
 
 The same version again (the broker re-sends the retained message on every connect) is
 ignored, and so is a config already refused, so a bad retained config costs one status
@@ -39,6 +40,17 @@ POLICY_KEYS = ("interval_s", "min_interval_s", "max_interval_s", "batch_size", "
                "change_dpct", "full_dpct", "near_full_dpct", "empty_dpct",
                "fast_fill_dpct_per_h", "fire_dc", "fire_rise_dc")
 _DEFAULT_SAMPLES = const(5)
+
+
+def status_message(version: int, error: str | None = None, dropped: int = 0) -> bytes:
+    """The retained JSON status a bin publishes: the config version in force, why the
+    newest config was refused, and how many readings the flash queue had to drop."""
+    out = '{"state":"online","config":' + str(version)
+    if error is not None:
+        out += ',"config_error":' + json.dumps(error[:200])
+    if dropped:
+        out += ',"dropped":' + str(dropped)
+    return (out + "}").encode()
 
 
 def apply_policy(cfg: dict[str, int]) -> PolicyConfig:

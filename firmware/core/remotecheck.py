@@ -8,7 +8,7 @@ and the messages for the status topic.
 import json
 
 from firmware.core.policy import PolicyConfig
-from firmware.core.remote import RemoteConfig, apply_policy
+from firmware.core.remote import RemoteConfig, apply_policy, status_message
 
 # key: (low, high); all integers.
 KEYS = {
@@ -90,14 +90,6 @@ def policy_of(cfg: dict[str, int]) -> PolicyConfig:
     if not p.empty_dpct < p.near_full_dpct <= p.full_dpct:
         raise ConfigError("near_full_dpct", "need empty_dpct < near_full_dpct <= full_dpct")
     return p
-
-
-def status_message(version: int, error: str | None = None) -> bytes:
-    """The JSON status a bin publishes about its config."""
-    out = '{"state":"online","config":' + str(version)
-    if error is not None:
-        out += ',"config_error":' + json.dumps(error[:200])
-    return (out + "}").encode()
 
 
 def offer(rc: RemoteConfig, payload: bytes) -> tuple[bool, bytes | None]:

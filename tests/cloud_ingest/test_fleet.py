@@ -330,6 +330,28 @@ def test_state_file_from_before_migrations_is_upgraded(tmp_path: Path) -> None:
     assert state.bin("bin-o", T0 + HOUR)["readings"] == 6  # type: ignore[index]
 
 
+def test_store_at_revision_0001_gains_the_dropped_column(tmp_path: Path) -> None:
+    """A store migrated before bins reported dropped readings gets the column from 0002,
+    and a status event's count lands in it."""
+    import sqlite3
+
+    from cloud_ingest import db
+    from protocol.status import StatusEvent
+
+    path = tmp_path / "0001.sqlite3"
+    db.open_store(f"sqlite:///{path}").dispose()
+    con = sqlite3.connect(path)
+    con.execute("ALTER TABLE bin_status DROP COLUMN dropped")
+    con.execute("UPDATE alembic_version SET version_num = '0001'")
+    con.commit()
+    con.close()
+    state = FleetState(db.open_store(f"sqlite:///{path}"))
+    state.apply([], T0, [StatusEvent("bin-d", "online", T0, 3, None, 61)], "status")
+    live = state.bin("bin-d", T0)
+    assert live is not None
+    assert (live["config_version"], live["dropped"]) == (3, 61)
+
+
 def test_weekday_rhythm_moves_the_forecast(store: Engine, tmp_path: Path) -> None:
     """A bin by an office: 2 points an hour on weekdays, 0.25 at weekends, emptied on a
     morning round when 40 % or more. After three weeks the rhythm is learned at an

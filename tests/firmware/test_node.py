@@ -53,6 +53,43 @@ def test_broker_down_for_1000_wakes_then_back(tmp_path: Path, mosquitto: Mosquit
     assert len(listener.messages) == 5 + 51
 
 
+def test_a_full_queue_drops_the_oldest_and_the_count_goes_out(
+        tmp_path: Path, mosquitto: Mosquitto, listener: Listener) -> None:
+    """With the broker away longer than the flash queue holds, the oldest readings are
+    dropped; the first wake that gets through sends what is left and a retained status
+    with the dropped total, once: the readings that arrived plus that total are all
+    there ever were."""
+    hw = SimHardware(random.Random(7))
+    start = int(time.time() * 1000) - 2_000 * 60_000
+    ticks = iter(range(10**9))
+    policy = PolicyConfig(batch_size=1, heartbeat_s=10**7, change_dpct=10_000,
+                          full_dpct=10_000, fire_dc=10_000, fire_rise_dc=10_000)
+    # 27 bytes a record (24 + length and CRC): 40 records fit.
+    node = Node(CFG, NetConfig("127.0.0.1", mosquitto.port, timeout_s=2.0,
+                               queue_bytes=40 * 27), str(tmp_path), hw,
+                lambda: (start + next(ticks) * 60_000, True), policy)
+    mosquitto.stop()
+    for _ in range(100):
+        assert not node.wake()
+    assert len(node.queue) == 40
+    assert node.queue.dropped == 60
+    mosquitto.start()
+    wait_for(listener.client.is_connected, 30, "listener back")
+    time.sleep(0.5)
+    assert node.wake()
+    # That wake's own reading pushed out one more: 61 dropped, the newest 40 sent.
+    wait_for(lambda: len(listener.seqs()) >= 40 and listener.status, 30, "backlog and status")
+    assert listener.seqs() == list(range(61, 101))
+    assert listener.status == [b'{"state":"online","config":0,"dropped":61}']
+    assert node.wake()
+    wait_for(lambda: len(listener.seqs()) >= 41, 30, "the next reading")
+    time.sleep(0.5)
+    assert len(listener.status) == 1  # reported once, not on every wake
+    rebooted = Node(CFG, NetConfig("127.0.0.1", mosquitto.port, queue_bytes=40 * 27),
+                    str(tmp_path), hw, lambda: (start + next(ticks) * 60_000, True), policy)
+    assert (rebooted.queue.dropped, rebooted.queue.reported) == (61, 61)  # kept in flash
+
+
 def test_a_reboot_mid_backlog_resends_nothing_twice_in_the_queue(
         tmp_path: Path, mosquitto: Mosquitto, listener: Listener) -> None:
     """The queue and sequence survive a reboot: a new Node on the same flash continues."""

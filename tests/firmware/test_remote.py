@@ -16,7 +16,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from firmware.core import reading
+from firmware.core import reading, remote
 from firmware.core.remote import RemoteConfig
 from firmware.core.remotecheck import ConfigError, check
 from firmware.node import NetConfig, Node
@@ -89,6 +89,10 @@ def test_status_message_is_what_the_gateway_decodes() -> None:
                                                              "v7 colour: unknown key")
     assert status.validate(e.to_wire()) == e
     assert status.decode("bin-rc", b"offline", 5).config_version is None
+    full = status.decode("bin-rc", remote.status_message(6, "v7 colour: unknown key", 40), 5)
+    assert (full.config_version, full.config_error, full.dropped) == (
+        6, "v7 colour: unknown key", 40)
+    assert status.decode("bin-rc", remote.status_message(6), 5).dropped is None
 
 
 def publish_retained(port: int, topic: str, payload: bytes) -> None:

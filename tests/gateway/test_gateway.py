@@ -453,8 +453,9 @@ def test_too_large_batches_are_split_and_a_bad_reading_goes_alone(
 
 def test_bin_status_is_passed_on_as_events(
         tmp_path: Path, mosquitto: Mosquitto, victoria: VictoriaMetrics) -> None:
-    """Retained "online" and the last will "offline" reach cloud_ingest's fleet state;
-    a status that is neither is dead-lettered."""
+    """Retained "online" and the last will "offline" reach cloud_ingest's fleet state,
+    and so does a bin's count of readings its flash queue dropped; a status that is
+    neither online nor offline is dead-lettered."""
     ingest, gw = pipeline(tmp_path, mosquitto.url, victoria.url)
 
     def status_of(bin_id: str) -> object:
@@ -470,6 +471,13 @@ def test_bin_status_is_passed_on_as_events(
         b.client.loop_stop()
         b.client.socket().close()  # type: ignore[union-attr]
         wait_for(lambda: status_of(b.bin_id) == "offline", 90, "offline from the last will")
+        # A bin whose flash queue overflowed reports how many readings it dropped.
+        publish_raw(mosquitto.port, [("bins/bin-d/status",
+                                      b'{"state":"online","config":3,"dropped":61}')])
+        wait_for(lambda: status_of("bin-d") == "online", 30, "the dropped count")
+        bins = httpx.get(f"{ingest.url}/api/v1/bins", timeout=10).json()
+        d = next(x for x in bins if x["bin_id"] == "bin-d")
+        assert (d["config_version"], d["dropped"]) == (3, 61)
         publish_raw(mosquitto.port, [("bins/bin-q/status", b"sleepy")])
         wait_for(lambda: len(dead_letters(gw.buffer_path)) == 1, 30, "dead letter")
         assert dead_letters(gw.buffer_path)[0][1] == "status"

@@ -16,6 +16,8 @@ from protocol.errors import ProtocolError
     (b'{"state": "online", "config": 7, "config_error": 5}', "config_error"),
     (b'{"state": "online", "config_error": "' + b"x" * 201 + b'"}', "config_error"),
     (b'{"state": "online"}' + b" " * 600, "status"),
+    (b'{"state": "online", "config": 7, "dropped": -3}', "dropped"),
+    (b'{"state": "online", "config": 7, "dropped": "12"}', "dropped"),
 ])
 def test_bad_status_names_the_field(payload: bytes, field: str) -> None:
     """Each refusal names the field the dead letter will carry."""
@@ -31,3 +33,14 @@ def test_json_status_round_trips_through_the_batch_form() -> None:
     assert status.validate(e.to_wire()) == e
     plain = status.decode("bin-1", b" offline\n", 9)
     assert plain.to_wire() == {"bin": "bin-1", "status": "offline", "ts_ms": 9}
+
+
+def test_dropped_count_round_trips_through_the_batch_form() -> None:
+    """The firmware's count of readings its flash queue dropped reaches cloud_ingest."""
+    e = status.decode("bin-1", b'{"state":"online","config":3,"dropped":12}', 9)
+    assert e == status.StatusEvent("bin-1", "online", 9, 3, None, 12)
+    assert e.to_wire()["dropped"] == 12
+    assert status.validate(e.to_wire()) == e
+    with pytest.raises(ProtocolError) as bad:
+        status.validate({**e.to_wire(), "dropped": 1.5})
+    assert bad.value.field == "dropped"

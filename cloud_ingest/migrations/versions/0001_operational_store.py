@@ -3,8 +3,9 @@
 State files written before migrations existed already hold bin_state and bin_status
 (created by hand then): those are kept, and gain the columns they lack.
 
-Later schema changes go into new migrations; this one must then keep creating the
-tables as they were at 0001 (copy their definitions here before changing db.py).
+It creates missing tables from db.py as it is now, so a fresh store gets the newest
+schema here; later migrations therefore check before they alter (0002 adds a column
+only where it is missing).
 """
 
 import sqlalchemy as sa
