@@ -149,9 +149,9 @@ class Node:
             queue = self.queue
             if status_due or queue.dropped != queue.reported:
                 remote = self.remote
-                client.publish(self._status_topic, status_message(
-                    remote.version if remote is not None else 0,
-                    remote.error if remote is not None else None, queue.dropped), retain=True)
+                version, error = (0, None) if remote is None else (remote.version, remote.error)
+                client.publish(self._status_topic, status_message(version, error,
+                                                                  queue.dropped), retain=True)
                 queue.mark_reported()
             client.disconnect()
             return True

@@ -58,15 +58,15 @@ class StatusEvent:
         return out
 
 
-def _dropped(value: object) -> int | None:
+def _count(field: str, value: object) -> int | None:
+    """An optional integer 0..2^31-1 (a config version, a dropped total)."""
     if value is not None and (type(value) is not int or not 0 <= value < 2**31):
-        raise ProtocolError("dropped", "must be an integer 0..2^31-1", value)
+        raise ProtocolError(field, "must be an integer 0..2^31-1", value)
     return value
 
 
 def _config_fields(version: object, error: object) -> tuple[int | None, str | None]:
-    if version is not None and (type(version) is not int or not 0 <= version < 2**31):
-        raise ProtocolError("config_version", "must be an integer 0..2^31-1", version)
+    version = _count("config_version", version)
     if error is not None and (not isinstance(error, str) or len(error) > MAX_ERROR_CHARS):
         raise ProtocolError("config_error", f"must be a string of at most {MAX_ERROR_CHARS} "
                             "characters", error if not isinstance(error, str) else error[:40])
@@ -89,7 +89,8 @@ def decode(bin_id: str, payload: bytes, ts_ms: int) -> StatusEvent:
         if state not in STATUSES:
             raise ProtocolError("state", "must be online or offline", state)
         version, error = _config_fields(obj.get("config"), obj.get("config_error"))
-        return StatusEvent(bin_id, str(state), ts_ms, version, error, _dropped(obj.get("dropped")))
+        return StatusEvent(bin_id, str(state), ts_ms, version, error,
+                           _count("dropped", obj.get("dropped")))
     if text not in STATUSES:
         raise ProtocolError("status", "must be online or offline, or a JSON status", text[:40])
     return StatusEvent(bin_id, text, ts_ms)
@@ -107,4 +108,5 @@ def validate(obj: object) -> StatusEvent:
     if type(ts_ms) is not int or not 0 <= ts_ms < 2**53:
         raise ProtocolError("ts_ms", "must be an integer 0..2^53-1", ts_ms)
     version, error = _config_fields(obj.get("config_version"), obj.get("config_error"))
-    return StatusEvent(bin_id, str(status), ts_ms, version, error, _dropped(obj.get("dropped")))
+    return StatusEvent(bin_id, str(status), ts_ms, version, error,
+                       _count("dropped", obj.get("dropped")))

@@ -5,10 +5,10 @@ Records are appended to `<prefix>.dat` as
     [length: 1 byte][payload: length bytes][CRC-16/CCITT-FALSE of payload: 2 bytes, big end]
 
 and `<prefix>.meta` holds "<head offset> <dropped total> <reported total>", replaced by
-rename (atomic
-on littlefs and POSIX). A power cut during an append leaves at most that record torn;
-on open the queue scans from the head and stops at the first record that runs past the
-end or fails its CRC, then rewrites the good part (MicroPython files cannot truncate).
+rename (atomic on littlefs and POSIX). A power cut during an append leaves at most that
+record torn; on open the queue scans from the head and stops at the first record that
+runs past the end or fails its CRC, then rewrites the good part (MicroPython files
+cannot truncate).
 A power cut after a publish but before pop() only means that record is sent again;
 the gateway drops the duplicate by (bin, seq).
 
